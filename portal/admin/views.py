@@ -1,0 +1,2 @@
+"""Views of the admin feature."""
+from portal.admin import bp  # noqa: F401

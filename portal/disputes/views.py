@@ -1,0 +1,2 @@
+"""Views of the disputes feature."""
+from portal.disputes import bp  # noqa: F401

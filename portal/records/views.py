@@ -1,0 +1,2 @@
+"""Views of the records feature."""
+from portal.records import bp  # noqa: F401

@@ -1,0 +1,89 @@
+"""Template helpers and error pages shared by every feature.
+
+Filters: ``local_dt`` (UTC → Asia/Shanghai), ``cn_date`` (2026年3月1日, GB/T 9704-2012 7.3.5),
+``mask_id`` / ``mask_phone`` (domain.md 9.3). Globals: ``can`` (permissions), ``dict_label``.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, render_template, request
+from flask_babel import format_datetime, get_locale, gettext as _, lazy_gettext as _l
+
+from portal.htmx import add_vary, is_partial
+from portal.permissions import can
+from portal.timeutil import local_today, to_local
+
+ERROR_MESSAGES = {
+    400: _l("The request could not be understood."),
+    403: _l("You do not have permission to do this."),
+    404: _l("This page does not exist or is not in your area."),
+    409: _l("This record was changed by someone else."),
+    413: _l("The file is too large."),
+    500: _l("Something went wrong on the server. Nothing you saved was lost; please try again."),
+}
+
+
+def local_dt(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """Format an aware UTC datetime in Asia/Shanghai; empty string for None."""
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def cn_date(value: date | datetime | None) -> str:
+    """``2026年3月1日`` (no zero padding); datetimes are converted to Shanghai first."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value).date()
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def render_error(code: int):
+    """Render the error page, or a small fragment for an htmx partial request."""
+    from flask import current_app
+    message = str(ERROR_MESSAGES.get(code, ERROR_MESSAGES[500]))
+    template = "errors/_error.html" if is_partial() else "errors/error.html"
+    if code == 500:
+        from portal.extensions import db
+        db.session.rollback()
+        current_app.logger.exception("Unhandled error on %s", request.path)
+    return add_vary(current_app.make_response((render_template(template, code=code, message=message), code)))
+
+
+#: Main menu: (endpoint, lazy label, capability or None). Entries whose endpoint is not registered
+#: (a feature not installed) or whose capability the user lacks are left out.
+NAV = (
+    ("main.index", _l("Home"), None),
+    ("disputes.ledger", _l("Ledger"), "dispute.view"),
+    ("disputes.new", _l("Register"), "dispute.register"),
+    ("reports.index", _l("Reports"), "report.view"),
+    ("ledger_io.index", _l("Import / export"), "ledger.export"),
+    ("admin.index", _l("Administration"), "org.manage"),
+)
+
+
+def nav_items() -> list[tuple[str, str]]:
+    """The main-menu entries for the current user: ``[(endpoint, translated label)]``."""
+    from flask import current_app
+    from flask_login import current_user
+    return [(endpoint, str(label)) for endpoint, label, capability in NAV
+            if endpoint in current_app.view_functions and (capability is None or can(current_user, capability))]
+
+
+def init_app(app: Flask) -> None:
+    """Register filters, globals and error handlers."""
+    from portal import validation
+
+    app.add_template_filter(local_dt)
+    app.add_template_filter(cn_date)
+    app.add_template_filter(validation.mask_id, "mask_id")
+    app.add_template_filter(validation.mask_phone, "mask_phone")
+    app.add_template_global(can)
+    app.add_template_global(local_today)
+    app.add_template_global(nav_items)
+    app.add_template_global(get_locale)
+
+    for code in (400, 403, 404, 405, 413, 500):
+        app.register_error_handler(code, lambda error, code=code: render_error(code))
