@@ -3,4 +3,4 @@ from portal.models.base import Base  # noqa: F401
 from portal.models.org import OrgUnit, MediationCommittee, Mediator  # noqa: F401
 from portal.models.user import User, AuditLog  # noqa: F401
 from portal.models.dispute import (Dispute, Party, DisputeEvent, DictEntry, Transfer, Campaign,  # noqa: F401
-                                   ScreeningReturn)
+                                   ScreeningReturn, NumberCounter)

@@ -350,3 +350,18 @@ class ScreeningReturn(TimestampMixin, Base):
 
     village: Mapped[OrgUnit] = relationship()
     campaign: Mapped[Optional[Campaign]] = relationship()
+
+
+class NumberCounter(Base):
+    """Last number handed out per series and year (ledger serials per town, case numbers per
+    committee). Numbers come from here, never from ``max()+1``, so they are never reused; the row is
+    updated in the writing transaction, which serialises concurrent registrations."""
+
+    __tablename__ = "number_counter"
+    __table_args__ = (UniqueConstraint("series", "owner_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series: Mapped[str] = mapped_column(String(20))
+    owner_id: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer)
+    last: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,153 @@
+"""Write workflows for disputes (Indico-style operations: they flush, never commit).
+
+* :func:`create_dispute` registers a dispute with its parties (排查登记), numbering it and writing
+  the first timeline event; one submission key gives one dispute, however often it is sent.
+* :func:`record_event` appends to the timeline (who, when, what, old → new).
+* :func:`next_number` / :func:`assign_case_number` hand out ledger serials (per town per year) and
+  case numbers (per committee per year, domain.md 4.2), never reusing one.
+* :func:`search_key` / :func:`refresh_search_text` keep the normalised free-text search column.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Iterable, Optional
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from portal.extensions import db
+from portal.models.dispute import Dispute, DisputeEvent, NumberCounter, Party
+from portal.models.org import COUNTY, GRID, TOWN, VILLAGE, MediationCommittee, OrgUnit
+from portal.models.user import User
+from portal.timeutil import local_today
+from portal.validation import normalize_text
+
+LEDGER_SERIES, CASE_SERIES = "LEDGER", "CASE"
+_SPACE = re.compile(r"\s+")
+
+
+def search_key(text: Optional[str]) -> str:
+    """Normalise text for storage in and search of ``search_text``/``name_norm``.
+
+    Full-width letters, digits and spaces are folded (validation.normalize_text), all white space is
+    removed and Latin letters are lower-cased, so "张　三", "张 三" and "张三" all match.
+    """
+    return _SPACE.sub("", normalize_text(text or "")).lower()
+
+
+def refresh_search_text(dispute: Dispute) -> None:
+    """Rebuild ``dispute.search_text`` from its numbers, title, summary and parties."""
+    parts: list[str] = [dispute.case_no or "", f"{dispute.ledger_year}-{dispute.ledger_serial:04d}",
+                        dispute.title, dispute.summary or "", dispute.address or ""]
+    for party in dispute.parties:
+        parts.extend([party.name, party.id_number or "", party.phone or ""])
+    dispute.search_text = "\n".join(search_key(part) for part in parts if part)
+
+
+def next_number(series: str, owner_id: int, year: int) -> int:
+    """Return the next number of a series (1, 2, 3 …) for ``owner_id`` and ``year``.
+
+    The counter row is incremented with an UPDATE in the current transaction: on PostgreSQL the
+    row lock, on SQLite the ``BEGIN IMMEDIATE`` write lock, serialise concurrent callers.
+    """
+    table = NumberCounter
+    result = db.session.execute(
+        update(table).where(table.series == series, table.owner_id == owner_id, table.year == year)
+        .values(last=table.last + 1)
+    )
+    if result.rowcount == 0:
+        db.session.add(NumberCounter(series=series, owner_id=owner_id, year=year, last=1))
+        db.session.flush()
+        return 1
+    return db.session.scalar(select(table.last).where(table.series == series, table.owner_id == owner_id,
+                                                      table.year == year))
+
+
+def format_case_no(committee: MediationCommittee, year: int, seq: int) -> str:
+    """Format a case number with ``CASE_NO_PATTERN``, e.g. （2026）白沙人调字第001号."""
+    return current_app.config["CASE_NO_PATTERN"].format(year=year, prefix=committee.case_prefix, seq=seq)
+
+
+def assign_case_number(dispute: Dispute, committee: MediationCommittee, on: date) -> str:
+    """Give ``dispute`` the next case number of ``committee`` for the year of ``on`` (idempotent)."""
+    if dispute.case_no:
+        return dispute.case_no
+    seq = next_number(CASE_SERIES, committee.id, on.year)
+    dispute.committee = committee
+    dispute.case_year, dispute.case_seq = on.year, seq
+    dispute.case_no = format_case_no(committee, on.year, seq)
+    return dispute.case_no
+
+
+def record_event(dispute: Dispute, action: str, *, user: Optional[User], note: Optional[str] = None,
+                 changes: Optional[Iterable[dict[str, Any]]] = None, from_status: Optional[str] = None,
+                 to_status: Optional[str] = None) -> DisputeEvent:
+    """Append a timeline event to ``dispute``.
+
+    :param action: a short code (``REGISTERED``, ``EDITED``, ``ACCEPTED``, ``ESCALATED`` …).
+    :param changes: ``[{"field": name, "old": value, "new": value}]`` (values JSON-serialisable).
+    """
+    event = DisputeEvent(dispute=dispute, action=action, user_id=user.id if user else None, note=note,
+                         changes=list(changes or []), from_status=from_status, to_status=to_status)
+    db.session.add(event)
+    return event
+
+
+def location_columns(unit: OrgUnit) -> dict[str, Optional[int]]:
+    """The denormalised scope columns (county/town/village/grid ids) for a village or grid unit.
+
+    Raises ValueError for a unit that is not inside a town.
+    """
+    grid = unit if unit.level == GRID else None
+    village = unit.ancestor(VILLAGE)
+    town = unit.ancestor(TOWN)
+    county = unit.ancestor(COUNTY)
+    if town is None:
+        raise ValueError("a dispute must be located in a town, village or grid")
+    return {"grid_id": grid.id if grid else None, "village_id": village.id if village else None,
+            "town_id": town.id, "county_id": county.id if county else None}
+
+
+def fill_party(party: Party, values: dict[str, Any]) -> Party:
+    """Copy validated ``values`` onto ``party`` and derive ``name_norm``."""
+    for key, value in values.items():
+        setattr(party, key, value)
+    party.name_norm = search_key(party.name)
+    return party
+
+
+def create_dispute(*, user: User, location: OrgUnit, fields: dict[str, Any], parties: list[dict[str, Any]],
+                   submission_key: Optional[str] = None, import_key: Optional[str] = None,
+                   event_note: Optional[str] = None) -> tuple[Dispute, bool]:
+    """Register a dispute (排查登记) located at a village or grid unit.
+
+    :param fields: validated Dispute column values (title, summary, category, found_date …).
+    :param parties: validated Party column values, one dict per party.
+    :param submission_key: the form's one-time key; a second submission with the same key returns
+        the dispute created by the first.
+    :param import_key: a stable key of an imported row; importing the same row again returns the
+        existing dispute.
+    :returns: ``(dispute, created)``; ``created`` is False when the key matched an existing one.
+    Raises ValueError when ``location`` is not inside a town. Flushes; the caller commits.
+    """
+    for column, key in ((Dispute.submission_key, submission_key), (Dispute.import_key, import_key)):
+        if key:
+            existing = db.session.scalar(select(Dispute).where(column == key))
+            if existing is not None:
+                return existing, False
+    where = location_columns(location)
+    found = fields.get("found_date") or local_today()
+    dispute = Dispute(**fields, **where, submission_key=submission_key, import_key=import_key)
+    dispute.found_date = found
+    dispute.ledger_year = found.year
+    dispute.ledger_serial = next_number(LEDGER_SERIES, where["town_id"], found.year)
+    dispute.found_by_id = dispute.found_by_id or user.id
+    dispute.registrar_id = user.id
+    for index, values in enumerate(parties):
+        dispute.parties.append(fill_party(Party(sort=index), values))
+    refresh_search_text(dispute)
+    db.session.add(dispute)
+    record_event(dispute, "REGISTERED", user=user, to_status=dispute.status, note=event_note)
+    db.session.flush()
+    return dispute, True
