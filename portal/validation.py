@@ -325,13 +325,10 @@ def id_check_char(first17: str) -> str:
 
 
 def _today() -> date:
-    """Today's date in Asia/Shanghai (falls back to the host's date)."""
-    try:
-        from zoneinfo import ZoneInfo
+    """Today's date in Asia/Shanghai (portal.timeutil)."""
+    from portal.timeutil import local_today
 
-        return datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    except Exception:  # pragma: no cover - no tz database on the host
-        return date.today()
+    return local_today()
 
 
 def parse_resident_id(
