@@ -277,12 +277,11 @@ def _installed_families() -> set[str]:
     return {name.strip() for line in output.splitlines() for name in line.split(",")}
 
 
-def system_font_checks() -> list[tuple[str, bool, str]]:
+def system_font_checks() -> list[tuple[bool, str, str]]:
     """Check the system libraries and fonts that PDF printing needs.
 
-    Returns a list of ``(check name, ok, message)`` for a ``flask doctor``
-    command. The message says what was found, or how to fix it (Debian/Ubuntu
-    package names). Checks:
+    Returns ``[(ok, message in Chinese, message in English)]`` for ``flask doctor``. A message says
+    what was found, or how to fix it (Debian/Ubuntu package names). Checks:
 
     * Pango (WeasyPrint loads it; version >= 1.44 required);
     * ``libharfbuzz-subset0``: without it WeasyPrint subsets fonts with fontTools
@@ -292,43 +291,40 @@ def system_font_checks() -> list[tuple[str, bool, str]]:
     Raises nothing: failures are reported as ``ok=False``.
     Sources: docs/style.md 3.12; WeasyPrint "first steps" installation notes.
     """
-    checks: list[tuple[str, bool, str]] = []
+    checks: list[tuple[bool, str, str]] = []
 
     try:
         from weasyprint.text.ffi import harfbuzz_subset, pango
 
         version = pango.pango_version()
-        major, minor, micro = version // 10000, version // 100 % 100, version % 100
+        label = f"{version // 10000}.{version // 100 % 100}.{version % 100}"
         ok = version >= 14400
-        message = f"Pango {major}.{minor}.{micro} (WeasyPrint needs >= 1.44)"
-        if not ok:
-            message += "; upgrade the system (Debian 12: libpango-1.0-0 1.50)"
-        checks.append(("Pango", ok, message))
+        checks.append((ok, f"Pango {label}" + ("" if ok else "：版本过低（需要 1.44 以上），请升级系统"),
+                       f"Pango {label}" + ("" if ok else ": too old (WeasyPrint needs >= 1.44), upgrade the system")))
     except Exception as exc:  # OSError from dlopen, ImportError, ...
         harfbuzz_subset = None
-        checks.append((
-            "Pango", False,
-            f"WeasyPrint cannot load Pango ({type(exc).__name__}: {exc}); "
-            "install libpango-1.0-0 and libpangoft2-1.0-0 (apt)",
-        ))
+        checks.append((False, f"WeasyPrint 无法加载 Pango（{exc}）：请安装 libpango-1.0-0 libpangoft2-1.0-0",
+                       f"WeasyPrint cannot load Pango ({exc}): install libpango-1.0-0 libpangoft2-1.0-0 (apt)"))
 
     found = ctypes.util.find_library("harfbuzz-subset")
     ok = harfbuzz_subset is not None or found is not None
     checks.append((
-        "libharfbuzz-subset0", ok,
-        f"found ({found or 'loaded by WeasyPrint'})" if ok else
-        "missing: install it with `apt install libharfbuzz-subset0`. Without it "
-        "WeasyPrint subsets fonts with fontTools and a one-page Chinese PDF takes "
-        "~10 s instead of ~0.15 s",
+        ok,
+        "已安装 libharfbuzz-subset0" if ok else
+        "缺少 libharfbuzz-subset0：请运行 apt install libharfbuzz-subset0。缺少时 WeasyPrint 改用 fontTools "
+        "裁剪字体，一页中文 PDF 约需 10 秒（正常约 0.15 秒）",
+        "libharfbuzz-subset0 present" if ok else
+        "libharfbuzz-subset0 missing: run apt install libharfbuzz-subset0. Without it WeasyPrint subsets fonts "
+        "with fontTools and a one-page Chinese PDF takes ~10 s instead of ~0.15 s",
     ))
 
     families = _installed_families()
     for family in REQUIRED_FONT_FAMILIES:
         ok = family in families
         checks.append((
-            f"font {family}", ok,
-            "installed" if ok else
-            f"missing: install it with `apt install fonts-noto-cjk` "
-            f"(printed Chinese text would fall back to another font or show boxes)",
+            ok,
+            f"已安装字体 {family}" if ok else f"缺少字体 {family}：请运行 apt install fonts-noto-cjk（否则中文会显示为方框）",
+            f"Font {family} installed" if ok else
+            f"Font {family} missing: run apt install fonts-noto-cjk (Chinese text would print as boxes)",
         ))
     return checks
