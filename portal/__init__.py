@@ -41,13 +41,14 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from portal import i18n, security, web
+    from portal import i18n, pdf, security, web
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     with app.app_context():
         from portal.dialect import configure_engine
         configure_engine(db.engine)
     security.init_app(app)
     web.init_app(app)
+    pdf.init_app(app)
 
     import importlib
     for feature in FEATURES:
