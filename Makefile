@@ -11,7 +11,7 @@ PORT   ?= 8000
 WORKERS ?= 2
 FLASK  := $(BIN)/flask --app wsgi
 
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fontconfig
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-hanazono fontconfig
 TEST_SYSTEM_PACKAGES := chromium poppler-utils
 
 .PHONY: run test setup setup-test system-deps system-deps-test db translations bench clean
