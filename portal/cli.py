@@ -20,6 +20,11 @@ def _database_checks() -> list[Check]:
     from alembic.script import ScriptDirectory
     from flask_migrate import Migrate
 
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        # Connecting would create an empty file: report instead of touching anything.
+        return [(False, f"数据库文件不存在：{url.database}：请运行 flask --app wsgi db upgrade",
+                 f"Database file missing: {url.database}: run flask --app wsgi db upgrade")]
     try:
         with db.engine.connect() as conn:
             current = set(MigrationContext.configure(conn).get_current_heads())
@@ -61,8 +66,7 @@ def run_checks() -> list[Check]:
     python_ok = sys.version_info >= (3, 11)
     checks.append((python_ok, f"Python {sys.version.split()[0]}" + ("" if python_ok else "（需要 3.11 或更高）"),
                    f"Python {sys.version.split()[0]}" + ("" if python_ok else " (3.11 or newer needed)")))
-    for ok, zh, en in system_font_checks():
-        checks.append((ok, zh, en))
+    checks.extend(system_font_checks())
     checks.extend(_instance_checks())
     checks.extend(_database_checks())
     return checks
@@ -102,27 +106,49 @@ def init_app(app: Flask) -> None:
     @click.option("--name", "display_name", prompt=True)
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
     @click.option("--org-unit-id", type=int, default=None, help="Scope root (defaults to the top of the tree).")
-    def create_admin(username: str, display_name: str, password: str, org_unit_id: int | None) -> None:
-        """Create a real system administrator (must change the password at first login)."""
+    @click.option("--county", default=None, help="Name of the county to create when the tree is empty.")
+    @click.option("--town", default=None, help="Name of the town to create when the tree is empty.")
+    def create_admin(username: str, display_name: str, password: str, org_unit_id: int | None,
+                     county: str | None, town: str | None) -> None:
+        """Create a real system administrator (must change the password at first login).
+
+        On an empty database the county and the town are created first (``--county``/``--town``,
+        asked for when missing); the admin then builds villages and grids in the admin pages.
+        """
         from portal.audit import audit
         from portal.auth.services import PasswordPolicyError, set_password
-        from portal.models.org import OrgUnit
+        from portal.models.org import COUNTY, TOWN, OrgUnit
         from portal.models.user import ADMIN, User
 
-        if db.session.scalar(select(User).where(User.username == username)):
+        if db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower())):
             raise click.ClickException(f"用户名已存在 / user name exists: {username}")
-        unit = (db.session.get(OrgUnit, org_unit_id) if org_unit_id
-                else db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id)))
-        if unit is None:
-            raise click.ClickException("没有组织机构：请先建立县/镇 / no organisation unit exists yet")
-        user = User(username=username, display_name=display_name, role=ADMIN, org_unit=unit, password_hash="")
+        user = User(username=username.strip(), display_name=display_name.strip(), role=ADMIN, password_hash="")
         try:
             set_password(user, password, must_change=True)
         except PasswordPolicyError as error:
             raise click.ClickException(str(error))
+        root = db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id))
+        if root is None:
+            county = (county or "").strip() or click.prompt("县（区）名称 / county name").strip()
+            town = (town or "").strip() or click.prompt("乡镇名称 / town name").strip()
+            if not county or not town or len(county) > 60 or len(town) > 60:
+                raise click.ClickException("县、镇名称须为 1–60 个字符 / names must have 1-60 characters")
+            root = OrgUnit(level=COUNTY, name=county, sort=0)
+            db.session.add_all([root, OrgUnit(level=TOWN, name=town, parent=root, sort=0)])
+            db.session.flush()
+            audit("ORG_CREATED", entity="org_unit", entity_id=root.id, detail={"county": county, "town": town,
+                  "via": "cli"}, username="cli")
+            click.echo(f"已建立 {county} / {town} / created {county} / {town}")
+        elif county or town:
+            click.echo("组织机构已存在，忽略 --county/--town / the tree exists; --county/--town ignored")
+        unit = db.session.get(OrgUnit, org_unit_id) if org_unit_id else root
+        if unit is None:
+            raise click.ClickException(f"没有该组织机构 / no organisation unit {org_unit_id}")
+        user.org_unit = unit
         db.session.add(user)
         db.session.flush()
         audit("USER_CREATED", entity="user", entity_id=user.id, detail={"role": ADMIN, "via": "cli"}, user=None,
               username="cli")
         db.session.commit()
-        click.echo(f"已创建管理员 {username} / administrator {username} created")
+        click.echo(f"已创建管理员 {username}，首次登录须修改密码 / administrator {username} created "
+                   "(must change the password at first login)")

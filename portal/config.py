@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,16 +23,29 @@ def load_or_create_secret_key(instance_path: str | os.PathLike) -> str:
 
     :param instance_path: the Flask instance folder; created if missing.
     :returns: a 64-character hex string.
-    The file is written with mode 0600 and never rewritten once it exists.
+    :raises RuntimeError: when the file exists but is empty (never silently run without a key).
+    The file is written with mode 0600 and never rewritten once it exists. Creation is atomic
+    (complete temporary file, then ``os.link``), so gunicorn workers starting together all end up
+    with the same key.
     """
     path = Path(instance_path) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mkstemp: mode 0600
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:  # another process won the race: use its key
+                pass
+        finally:
+            os.unlink(tmp)
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it to generate a new key (this logs everybody out)")
     return key
 
 

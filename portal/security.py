@@ -81,9 +81,21 @@ def _handle_csrf_error(error: CSRFError):
         response.headers["HX-Refresh"] = "true"
         return response
     if not current_user.is_authenticated:
-        return redirect(login_url_for_current_page())
+        # The session (and its CSRF token) is gone: log in again, then back to the page the form was on.
+        from portal.auth.services import safe_next
+        back = request.form.get("next") if request.endpoint == "auth.login" else _referrer_path()
+        return redirect(url_for("auth.login", next=safe_next(back)))
     from flask import render_template
     return render_template("errors/error.html", code=400, message=error.description), 400
+
+
+def _referrer_path() -> str | None:
+    """The path of a same-host ``Referer`` (the page a failed POST came from), else None."""
+    from urllib.parse import urlsplit
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _security_headers(response: Response) -> Response:

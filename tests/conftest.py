@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 from portal import create_app
 from portal.extensions import db
@@ -80,10 +81,23 @@ def app(template_db, tmp_path, app_config, monkeypatch):
     path = tmp_path / "portal.sqlite3"
     shutil.copy(template_db, path)
     app = create_app(_config(path, instance, **app_config))
+    app.test_client_class = RequestScopedClient
     with app.app_context():
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+class RequestScopedClient(FlaskClient):
+    """A test client whose requests end like production requests: whatever a request did not commit
+    is rolled back afterwards (the fixture's app context, and so its session, outlives requests).
+    Without this a view that forgets to commit would pass its tests."""
+
+    def open(self, *args, **kwargs):
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            db.session.rollback()
 
 
 @pytest.fixture

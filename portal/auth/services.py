@@ -52,6 +52,9 @@ def set_password(user: User, password: str, *, must_change: bool = False) -> Non
     user.locked_until = None
 
 
+_DUMMY_HASH = generate_password_hash("dummy-password-for-timing")
+
+
 class LoginError(Exception):
     """Login refused; ``str(error)`` is a message that does not reveal whether the user exists."""
 
@@ -67,6 +70,7 @@ def authenticate(username: str, password: str) -> User:
     now = now_utc()
     generic = _("Wrong user name or password.")
     if user is None:
+        check_password_hash(_DUMMY_HASH, password)  # same work as for a real account (no timing oracle)
         audit("LOGIN_FAILED", detail={"username": username[:40]}, username=username[:40])
         raise LoginError(generic)
     if user.locked_until and user.locked_until > now:

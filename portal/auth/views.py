@@ -1,4 +1,6 @@
 """Login, logout, password change and language preference."""
+import time
+
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -16,6 +18,8 @@ def login():
     """Show the login form; on success go to ``next`` (same-site paths only) or home."""
     form = LoginForm()
     if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
         form.next.data = request.args.get("next", "")
     expired = session.pop("_expired", False)
     if form.validate_on_submit():
@@ -28,6 +32,7 @@ def login():
         session.clear()
         login_user(user, remember=False)
         session.permanent = True
+        session["_seen"] = time.time()  # idle clock starts now (portal/security.py)
         db.session.commit()
         if user.must_change_password and not user.is_demo:
             return redirect(url_for("auth.change_password"))
@@ -56,14 +61,15 @@ def change_password():
         if not check_password_hash(current_user.password_hash, form.current_password.data):
             form.current_password.errors.append(_("The current password is wrong."))
         else:
+            user = current_user._get_current_object()  # a proxy handed to login_user recurses
             try:
-                set_password(current_user, form.new_password.data)
+                set_password(user, form.new_password.data)
             except PasswordPolicyError as error:
                 form.new_password.errors.append(str(error))
             else:
-                audit("PASSWORD_CHANGED", entity="user", entity_id=current_user.id)
+                audit("PASSWORD_CHANGED", entity="user", entity_id=user.id, user=user)
                 db.session.commit()
-                login_user(current_user, remember=False)  # new session version
+                login_user(user, remember=False)  # new session version: other sessions end
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("main.index"))
     status = 422 if form.errors else 200
