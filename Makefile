@@ -14,7 +14,7 @@ FLASK  := $(BIN)/flask --app wsgi
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-hanazono fontconfig
 TEST_SYSTEM_PACKAGES := chromium poppler-utils
 
-.PHONY: run test setup setup-test system-deps system-deps-test db translations bench clean
+.PHONY: run test setup setup-test system-deps system-deps-test db translations bench bench-quick clean
 
 run: setup
 	$(FLASK) seed-demo --if-empty
@@ -23,6 +23,7 @@ run: setup
 
 test: setup-test
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory bench-quick
 
 setup: system-deps $(VENV)/.installed translations db
 
@@ -55,7 +56,12 @@ db: $(VENV)/.installed
 	$(FLASK) db upgrade
 
 bench: setup-test
+	@scripts/ensure-system-packages.sh wrk
 	$(BIN)/python -m bench
+
+bench-quick: setup-test
+	@scripts/ensure-system-packages.sh wrk
+	$(BIN)/python -m bench --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,4 @@
+"""WSGI entry point of the bench app for gunicorn: ``gunicorn bench.wsgi:app`` (see bench/server.py)."""
+from bench.app import create_bench_app
+
+app = create_bench_app()
