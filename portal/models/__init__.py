@@ -4,3 +4,4 @@ from portal.models.org import OrgUnit, MediationCommittee, Mediator  # noqa: F40
 from portal.models.user import User, AuditLog  # noqa: F401
 from portal.models.dispute import (Dispute, Party, DisputeEvent, DictEntry, Transfer, Campaign,  # noqa: F401
                                    ScreeningReturn, NumberCounter)
+from portal.models.ledger_io import ImportBatch  # noqa: F401,E402

@@ -148,6 +148,8 @@ class Dispute(TimestampMixin, Base):
     mediators_chosen_by_parties: Mapped[bool] = mapped_column(Boolean, default=False)
     responsible_leader_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)
     responsible_unit: Mapped[Optional[str]] = mapped_column(String(60))
+    # 包案领导 as written in an imported ledger when it names nobody with an account (issue 6).
+    responsible_leader_name: Mapped[Optional[str]] = mapped_column(String(40))
     measures: Mapped[list] = mapped_column(JSON, default=list)
     measures_note: Mapped[Optional[str]] = mapped_column(Text)
     # Deadlines (domain.md 5.2): accepted_date + 30 days by default, extendable with consent.

@@ -1,0 +1,272 @@
+"""Ledger import (台账导入): dry run, storage of the parsed rows, chunked import, the bad-rows file.
+
+* :func:`build_lookups` — the user's villages/grids and the dictionaries, for the pure parser.
+* :func:`create_batch` — parse an upload into an :class:`ImportBatch` plus a JSON file of rows under
+  ``instance/imports/`` (the dry run survives between requests without touching the session cookie).
+* :func:`import_chunk` — register the next ``IMPORT_CHUNK`` good rows through
+  :func:`portal.disputes.services.create_dispute` (one transaction per chunk, committed by the view,
+  so the database is never locked for long). Rows already imported (same import key) are skipped.
+* :func:`bad_rows_workbook` — the rows with errors, in the uploaded layout, plus an error column.
+
+Functions flush; the views commit.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Optional
+
+from flask import abort, current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.dictionaries import labels
+from portal.disputes.services import assign_case_number, create_dispute, record_event
+from portal.extensions import db
+from portal.ledger_io import parser
+from portal.models.dispute import DICT_KINDS, Dispute, Transfer
+from portal.models.ledger_io import DONE, IMPORTING, ImportBatch
+from portal.models.org import GRID, TOWN, VILLAGE, MediationCommittee, OrgUnit
+from portal.models.user import User
+from portal.scoping import scoped_org_units, visible_org_ids
+from portal.timeutil import local_midnight_utc, local_today, now_utc
+
+IMPORT_CHUNK = 500
+#: States whose imported rows are open accepted cases (they get a deadline).
+OPEN_ACCEPTED = {"ACCEPTED", "MEDIATING"}
+
+
+def build_lookups(user: User) -> parser.Lookups:
+    """The parser's view of ``user``'s world: villages and grids in scope, the names of the town's
+    other villages (to say "not in your area" rather than "unknown"), and every dictionary."""
+    villages = list(db.session.scalars(scoped_org_units(user, VILLAGE)))
+    grids: dict[int, list[tuple[int, str]]] = {v.id: [] for v in villages}
+    for grid in db.session.scalars(scoped_org_units(user, GRID)):
+        grids.setdefault(grid.parent_id, []).append((grid.id, grid.name))
+    town = user.org_unit.ancestor(TOWN)
+    others: set[str] = set()
+    if town is not None:
+        others = set(db.session.scalars(select(OrgUnit.name).where(OrgUnit.parent_id == town.id,
+                                                                   OrgUnit.level == VILLAGE)))
+        others -= {v.name for v in villages}
+    default = villages[0].id if len(villages) == 1 and user.org_unit.level == VILLAGE else None
+    return parser.Lookups(villages={v.id: v.name for v in villages}, grids=grids, other_villages=others,
+                          dictionaries={kind: labels(kind) for kind in DICT_KINDS},
+                          default_village_id=default, today=local_today())
+
+
+def _store_path(batch: ImportBatch) -> Path:
+    return Path(current_app.instance_path) / "imports" / f"batch-{batch.id}.json"
+
+
+def _write_json(path: Path, content: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".batch-")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(content, fh, ensure_ascii=False)
+    os.replace(tmp, path)
+
+
+def load_batch_rows(batch: ImportBatch) -> dict:
+    """The stored dry run of ``batch``: ``{"header_rows", "labels", "rows"}``. 404 when it is gone."""
+    path = _store_path(batch)
+    if not path.exists():
+        abort(404)
+    with path.open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def get_batch_or_404(batch_id: int, user: User) -> ImportBatch:
+    """An import batch of ``user`` (batches are private to their uploader), else 404."""
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or batch.user_id != user.id:
+        abort(404)
+    return batch
+
+
+def _known_keys(keys: list[str]) -> set[str]:
+    known: set[str] = set()
+    for chunk in parser.iter_chunks(keys, 500):
+        known.update(db.session.scalars(select(Dispute.import_key).where(Dispute.import_key.in_(chunk))))
+    return known
+
+
+def create_batch(user: User, filename: str, data: bytes) -> ImportBatch:
+    """Parse an uploaded file (the dry run) and store it as a new batch. Flushes.
+
+    Each row gets ``state``: ``good`` (will be imported), ``bad`` (has errors) or ``known`` (its
+    import key is already in the database: "already imported, skipped").
+    :raises parser.FileError: unreadable file or no header.
+    """
+    result = parser.parse_file(filename, data, build_lookups(user))
+    known = _known_keys([row["key"] for row in result.rows])
+    counts = {"good": 0, "bad": 0, "known": 0}
+    for row in result.rows:
+        row["state"] = "bad" if row["errors"] else "known" if row["key"] in known else "good"
+        counts[row["state"]] += 1
+    batch = ImportBatch(user_id=user.id, filename=filename[:255], sha256=hashlib.sha256(data).hexdigest(),
+                        sheet=result.sheet[:100], total_rows=len(result.rows), good_rows=counts["good"],
+                        bad_rows=counts["bad"], known_rows=counts["known"])
+    db.session.add(batch)
+    db.session.flush()
+    labels_by_col = {str(col): label for col, label in result.header.labels.items()}
+    _write_json(_store_path(batch), {"header_rows": result.header_rows, "labels": labels_by_col,
+                                     "rows": result.rows})
+    return batch
+
+
+def _as_date(value: Optional[str]) -> Optional[date]:
+    return date.fromisoformat(value) if value else None
+
+
+def _model_values(row: dict) -> tuple[dict, list[dict]]:
+    fields = dict(row["fields"])
+    for key in ("found_date", "accepted_date", "resolved_date"):
+        if key in fields:
+            fields[key] = _as_date(fields[key])
+    if fields.get("amount_involved") is not None:
+        fields["amount_involved"] = Decimal(fields["amount_involved"])
+    parties = []
+    for party in row["parties"]:
+        party = dict(party)
+        if party.get("birth_date"):
+            party["birth_date"] = _as_date(party["birth_date"])
+        parties.append(party)
+    return fields, parties
+
+
+def _apply_outcome(dispute: Dispute, user: User, village: OrgUnit) -> None:
+    """Complete an imported dispute whose sheet says it is further than REPORTED (domain.md 5.1):
+    acceptance (committee, case number, deadline), performance, and the transfer of an escalated or
+    referred row (sent on the found date, so the month's 上报/移交 figure counts it)."""
+    status = dispute.status
+    if dispute.accepted_date:
+        committee = db.session.scalar(select(MediationCommittee).where(MediationCommittee.org_unit_id == village.id))
+        if committee is not None:
+            assign_case_number(dispute, committee, dispute.accepted_date)
+        if status in OPEN_ACCEPTED:
+            dispute.deadline = dispute.accepted_date + timedelta(days=current_app.config["DEFAULT_DEADLINE_DAYS"])
+    if status == "PERFORMED":
+        dispute.performance_status = "PERFORMED"
+        dispute.agreement_form = "ORAL"
+    sent = local_midnight_utc(dispute.found_date) + timedelta(hours=12)
+    if status == "ESCALATED":
+        town = village.ancestor(TOWN)
+        dispute.handling_level = "TOWN"
+        db.session.add(Transfer(dispute=dispute, kind="ESCALATE", from_org_id=village.id, to_org_id=town.id,
+                                from_level="VILLAGE", to_level="TOWN", reason=dispute.status_reason or status,
+                                sent_by_id=user.id, sent_at=sent))
+    elif status == "REFERRED":
+        text = (dispute.status_reason or "").removeprefix("已").removeprefix("移交")
+        department = parser.match_dictionary(text, labels("referral_target")) or "OTHER"
+        dispute.handling_level = "DEPARTMENT"
+        db.session.add(Transfer(dispute=dispute, kind="REFER", from_org_id=village.id, to_department=department,
+                                from_level="VILLAGE", to_level="DEPARTMENT", reason=dispute.status_reason or status,
+                                sent_by_id=user.id, sent_at=sent))
+
+
+def import_chunk(batch: ImportBatch, user: User, size: Optional[int] = None) -> None:
+    """Register the next ``size`` good rows of ``batch`` and advance its cursor. Flushes.
+
+    Every row lands in ``user``'s scope only (re-checked here). A row whose import key already
+    exists is counted as skipped, so importing the same file twice creates no duplicates. Each new
+    dispute gets an ``IMPORTED`` event naming the file.
+    """
+    if batch.status == DONE:
+        return
+    size = size or IMPORT_CHUNK
+    good = [row for row in load_batch_rows(batch)["rows"] if row["state"] == "good"]
+    visible = set(visible_org_ids(user))
+    batch.status = IMPORTING
+    for row in good[batch.cursor:batch.cursor + size]:
+        unit_id = row["grid_id"] or row["village_id"]
+        if unit_id not in visible:
+            batch.skipped += 1
+            continue
+        unit = db.session.get(OrgUnit, unit_id)
+        fields, parties = _model_values(row)
+        dispute, created = create_dispute(user=user, location=unit, fields=fields, parties=parties,
+                                          import_key=row["key"])
+        if not created:
+            batch.skipped += 1
+            continue
+        _apply_outcome(dispute, user, unit.ancestor(VILLAGE))
+        record_event(dispute, "IMPORTED", user=user, note=batch.filename, to_status=dispute.status)
+        batch.imported += 1
+    batch.cursor = min(batch.cursor + size, len(good))
+    if batch.cursor >= len(good):
+        batch.status = DONE
+        batch.finished_at = now_utc()
+    db.session.flush()
+
+
+def bad_rows_workbook(batch: ImportBatch):
+    """The rows with errors as an ``.xlsx`` (a temporary file object at position 0): the uploaded
+    header rows, then each bad row's cells as read, then an "错误说明" column listing every problem.
+    IDs and phones stay text cells; nothing is written as a formula."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    from portal.ledger_io.export import text_cell
+
+    stored = load_batch_rows(batch)
+    width = max([len(r) for r in stored["header_rows"]] + [len(r["raw"]) for r in stored["rows"]] + [1])
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Rows to fix"))
+    sheet.freeze_panes = f"A{len(stored['header_rows']) + 2}"
+    for col in range(1, width + 2):
+        sheet.column_dimensions[_letter(col)].width = 16
+    sheet.column_dimensions[_letter(width + 1)].width = 60
+    title = text_cell(sheet, _("Rows of %(file)s to correct and import again", file=batch.filename))
+    title.font = Font(bold=True, size=13)
+    sheet.append([title])
+    for index, header in enumerate(stored["header_rows"]):
+        cells = [text_cell(sheet, value) if value is not None else None for value in header]
+        cells += [None] * (width - len(cells))
+        error_head = text_cell(sheet, "错误说明" if index == 0 else None)
+        cells.append(error_head)
+        sheet.append(cells)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in stored["rows"]:
+        if row["state"] != "bad":
+            continue
+        cells = [text_cell(sheet, value) if isinstance(value, str) else value for value in row["raw"]]
+        cells += [None] * (width - len(cells))
+        message = "；".join(f"{p['col']}列{p['label'] and '（' + p['label'] + '）'}：{p['message']}" if p["col"]
+                           else p["message"] for p in row["errors"])
+        error = text_cell(sheet, f"第{row['row']}行：{message}")
+        error.alignment = wrap
+        cells.append(error)
+        sheet.append(cells)
+    out = tempfile.TemporaryFile()
+    workbook.save(out)
+    out.seek(0)
+    return out
+
+
+def _letter(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(col)
+
+
+def preview_rows(stored: dict, state: str = "", page: int = 1, per_page: int = 100) -> tuple[list[dict], int]:
+    """Rows of a stored dry run for display, filtered by ``state`` (good/bad/known, '' = all), one
+    page at a time. Returns ``(rows, number of pages)``."""
+    rows = [row for row in stored["rows"] if not state or row["state"] == state]
+    pages = max(1, -(-len(rows) // per_page))
+    page = min(max(page, 1), pages)
+    return rows[(page - 1) * per_page: page * per_page], pages
+
+
+def row_summary(row: dict) -> dict[str, Any]:
+    """What the dry-run table shows for one row (masked in the template)."""
+    by_side: dict[str, list[dict]] = {"APPLICANT": [], "RESPONDENT": []}
+    for party in row["parties"]:
+        by_side.setdefault(party["side"], []).append(party)
+    return {"applicants": by_side["APPLICANT"], "respondents": by_side["RESPONDENT"]}
