@@ -11,9 +11,12 @@ from portal.scoping import get_org_unit_or_404, scoped_org_units
 @bp.route("/")
 @login_required
 def index():
-    """The first page after login (the dashboard replaces the village list as it grows)."""
+    """The dashboard, first page after login: my work, red-risk cases, missing screening returns,
+    charts (portal.reports.dashboard), and the villages of the user's area."""
+    from portal.reports import dashboard
+
     villages = db.session.scalars(scoped_org_units(current_user, VILLAGE).where(OrgUnit.active.is_(True))).all()
-    return render_template("main/index.html", villages=villages)
+    return render_template("main/index.html", villages=villages, d=dashboard.build(current_user))
 
 
 @bp.route("/villages")
