@@ -49,10 +49,10 @@ class Runner:
         self.rows: list[Row] = []
         self.failed = False
 
-    def run(self, label: str, fn, *args):
+    def run(self, label: str, fn, *args, **kwargs):
         started = time.perf_counter()
         try:
-            result = fn(*args)
+            result = fn(*args, **kwargs)
         except Exception as error:
             traceback.print_exc()
             self.failed = True
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     for what, key, budget, abs_max in [("agreement PDF", "agreement_pdf", "≤ 3× floor, ≤ 0.3 s", 0.3),
                                        ("dossier PDF", "dossier_pdf", "≤ 3× floor", None),
                                        ("monthly report PDF", "report_pdf", "≤ 3× floor", None)]:
-        url = urls.get(key) if key != "report_pdf" else urls.get(key)
+        url = urls.get(key)
         if key in ("agreement_pdf", "dossier_pdf") and case_id is not None and url:
             url = url.format(id=case_id)
         on = "the benchmark case" if key != "report_pdf" else "the demo town, one month"

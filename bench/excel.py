@@ -28,11 +28,12 @@ EXPORT_BUDGET = "≤ 2× floor, peak memory ≤ 300 MB"
 HEADER_ROWS = 3
 
 
-def make_import_file(path: Path, rows: int, villages: list[tuple[str, int]]) -> Path:
+def make_import_file(path: Path, rows: int, villages: list[tuple[str, int]], variant: int = 0) -> Path:
     """Write an ``rows``-row ledger in the layout of the sample (title, two header rows, merged cells,
     column widths), replicating the sample's rows with unique people and the demo town's villages.
 
-    ``villages`` are (name, grid count) of the demo town. Returns ``path``.
+    ``villages`` are (name, grid count) of the demo town; ``variant`` makes the people differ between
+    files (so a second file is not "already imported"). Returns ``path``.
     """
     import openpyxl
     from portal.validation import id_check_char
@@ -53,12 +54,12 @@ def make_import_file(path: Path, rows: int, villages: list[tuple[str, int]]) -> 
         row[3] = f"{village}第{numerals[n % grids]}网格"
         for column in (7, 10):  # ID numbers: unique, valid check digit
             if row[column]:
-                first17 = f"{str(row[column])[:14]}{n % 1000:03d}"
+                first17 = f"{str(row[column])[:6]}{1950 + (n + variant * 7) % 50}{str(row[column])[10:14]}{n % 1000:03d}"
                 row[column] = first17 + id_check_char(first17)
         for column in (8, 11):
             if row[column] and str(row[column]).startswith("1"):
                 row[column] = f"1{rng.randrange(30, 99)}{rng.randrange(0, 10**8):08d}"
-        row[12] = f"{row[12]}（第{n + 1}条）"
+        row[12] = f"{row[12]}（第{variant}-{n + 1}条）"
         sheet.append(row)
         for cell, style in zip(sheet[sheet.max_row], styles[0]):
             cell._style = style
@@ -78,22 +79,31 @@ def read_floor(path: Path) -> float:
 
 
 def _peak_mb() -> float:
+    """Peak RSS of this process in MB (``VmHWM``; ``ru_maxrss`` would include the forking parent's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _export_child(url: str, out: Path) -> dict:
-    """In a fresh process: log in, GET the export ``url`` streaming to ``out``; returns seconds and peak MB."""
+    """In a fresh process: log in, ask for the export (POST ``url``, the export form) and download it,
+    streaming to ``out``; returns seconds (request + download) and peak MB."""
     from bench.app import create_bench_app
-    from bench.data import login_test_client
+    from bench.data import csrf_token, login_test_client
     app = create_bench_app()
     client = app.test_client()
     login_test_client(client)
-    client.get("/_bench/floor")
+    token = csrf_token(client.get("/ledger-io/").get_data(as_text=True))
     baseline = _peak_mb()
     started = time.perf_counter()
-    response = client.get(url, buffered=False)
+    response = client.post(url, data={"csrf_token": token, "fmt": "xlsx"})
+    if response.status_code not in (302, 303):
+        raise SystemExit(f"POST {url} answered {response.status_code}")
+    download = response.headers["Location"]
+    response = client.get(download, buffered=False)
     if response.status_code != 200:
-        raise SystemExit(f"GET {url} answered {response.status_code}")
+        raise SystemExit(f"GET {download} answered {response.status_code}")
     with open(out, "wb") as fh:
         for chunk in response.response:
             fh.write(chunk)
@@ -135,7 +145,8 @@ def export_row(settings: Settings, instance: Path, url: str | None) -> Row:
         return missing(what, on, EXPORT_BUDGET)
     exported = instance / "export.xlsx"
     targets, floors = [], []
-    _child(instance, "export", url, str(exported))  # warm-up (page cache, .pyc)
+    if not settings.quick:
+        _child(instance, "export", url, str(exported))  # warm-up (page cache, .pyc)
     for _ in range(settings.export_reps):
         targets.append(_child(instance, "export", url, str(exported)))
         floors.append(_child(instance, "floor", str(exported), str(instance / "floor.xlsx")))

@@ -35,8 +35,8 @@ class Settings:
         """Return the full settings, or small data and few repetitions when ``quick``."""
         if not quick:
             return cls(quick=False)
-        return cls(quick=True, disputes=2_000, page_reps=3, pdf_reps=2, import_rows=200, import_reps=2,
-                   export_rows=2_000, export_reps=2, load_seconds=3, write_seconds=3, write_clients=20, warmup=1)
+        return cls(quick=True, disputes=2_000, page_reps=3, pdf_reps=1, import_rows=100, import_reps=1,
+                   export_rows=2_000, export_reps=1, load_seconds=3, write_seconds=3, write_clients=20, warmup=1)
 
 
 @dataclass

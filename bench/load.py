@@ -65,13 +65,15 @@ def throughput_row(server: Server, settings: Settings, ledger_landed: bool) -> R
     wrk(server.url + FLOOR_URL, cookie, 1)  # warm-up of both workers
     wrk(server.url + "/disputes/", cookie, 1)
     # Alternate slices of at most 5 s so that a change in the machine's speed hits both alike.
-    slices = max(1, settings.load_seconds // 5) if not settings.quick else 3
+    slices = max(1, settings.load_seconds // 5)
     floor, ledger = _Totals(), _Totals()
     for _ in range(slices):
         floor.add(wrk(server.url + FLOOR_URL, cookie, settings.load_seconds // slices))
         ledger.add(wrk(server.url + "/disputes/", cookie, settings.load_seconds // slices))
     floor, ledger = floor.result(), ledger.result()
     row = Row(what, on, value=ledger["rps"], floor=floor["rps"], budget=LOAD_BUDGET, unit="rps")
+    if not floor["rps"]:
+        raise RuntimeError("the floor route answered no request under load")
     row.ok = ledger["errors"] == 0 and floor["errors"] == 0 and row.ratio >= 0.5
     row.notes.append(f"{ledger['requests']} requests, {ledger['errors']} errors (floor {floor['errors']}); "
                      f"latency p50 {ledger['p50'] * 1000:.0f} ms, p99 {ledger['p99'] * 1000:.0f} ms; "

@@ -69,7 +69,8 @@ def pdf_row(bench: Bench, what: str, url: str, *, measured_on: str, budget: str,
     html = latinize(documents[-1])
     pages, floor_pages = page_count(response.data), page_count(render_pdf(html))
     s = bench.settings
-    targets, floors = paired(lambda: bench.get(url), lambda: render_pdf(html), warmup=1, reps=s.pdf_reps)
+    targets, floors = paired(lambda: bench.get(url), lambda: render_pdf(html), warmup=0 if s.quick else 1,
+                             reps=s.pdf_reps)
     row = Row(what, measured_on, value=statistics.median(targets), p95=p95(targets),
               floor=statistics.median(floors), budget=budget, unit="s")
     row.ok = row.ratio <= 3.0 and (abs_max is None or row.value <= abs_max)
