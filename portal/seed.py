@@ -118,12 +118,9 @@ def seed_demo_users(org: dict) -> list[User]:
 def seed_demo() -> dict:
     """Seed the demo town, its accounts and (when the disputes feature provides it) a year of demo
     disputes. Idempotent. Caller commits."""
+    from portal.disputes.demo import seed_demo_disputes
+
     org = seed_demo_org()
     seed_demo_users(org)
-    try:
-        from portal.disputes.demo import seed_demo_disputes
-    except ImportError:  # the disputes feature adds its own demo data
-        seed_demo_disputes = None
-    if seed_demo_disputes is not None:
-        seed_demo_disputes(org)
+    seed_demo_disputes(org)
     return org

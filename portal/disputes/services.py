@@ -55,6 +55,9 @@ def next_number(series: str, owner_id: int, year: int) -> int:
     result = db.session.execute(
         update(table).where(table.series == series, table.owner_id == owner_id, table.year == year)
         .values(last=table.last + 1)
+        # No ORM synchronisation: it would scan the whole identity map on every call (slow in bulk
+        # seeding and imports); the value is read back below anyway.
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount == 0:
         db.session.add(NumberCounter(series=series, owner_id=owner_id, year=year, last=1))

@@ -1,0 +1,248 @@
+"""Ledger (台账) queries: request arguments → a scoped, filtered, sorted ``select(Dispute)``.
+
+:func:`ledger_query` is the one entry point, shared by the ledger page, the reports' drill-down links
+and the Excel export. Supported arguments (all optional, repeatable where it makes sense):
+
+* ``village``, ``grid``, ``campaign`` — ids; ``ids`` — dispute ids (comma-separated or repeated);
+* ``category``, ``risk``, ``handling_level``, ``channel``, ``result`` — dictionary / enum codes;
+* ``status`` — state codes or groups (``open``, ``done``; see forms.STATUS_GROUPS). Voided disputes
+  are left out unless ``status=VOIDED`` is asked for;
+* ``found_from``/``found_to``, ``accepted_from``/``accepted_to``, ``resolved_from``/``resolved_to`` —
+  inclusive dates (2026-10-01, 2026年10月1日 …);
+* ``overdue=1``, ``due_soon=1`` (deadline within :data:`DUE_SOON_DAYS`), ``major=1`` (red risk or a
+  major criterion, domain.md 7.4), ``escalated=1``, ``referred=1``;
+* ``q`` — free text over party names, ID numbers, phones, case/ledger numbers, titles and summaries
+  (normalised like ``Dispute.search_text``; ``%`` and ``_`` are literal);
+* ``sort`` — ``found``, ``deadline``, ``risk``, ``case_no``, with a ``-`` prefix for descending
+  (default ``-found``); ``page`` — 1-based.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Mapping, Optional
+
+from sqlalchemy import String, case, cast, func, not_, or_, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import Select
+from werkzeug.datastructures import MultiDict
+
+from portal.dialect import like_pattern
+from portal.dictionaries import choices, labels
+from portal.disputes.forms import (HANDLING_LEVEL_LABELS, RESULT_LABELS, STATUS_GROUP_LABELS, STATUS_GROUPS,
+                                   STATUS_LABELS)
+from portal.disputes.services import search_key
+from portal.extensions import db
+from portal.models.dispute import (CATEGORY, CHANNEL, ESCALATE, ESCALATED, OPEN_STATUSES, REFER, REFERRED,
+                                   RISK_LEVEL, VOIDED, Campaign, Dispute, Transfer)
+from portal.models.org import GRID, TOWN, VILLAGE
+from portal.models.user import GRID_WORKER, User
+from portal.scoping import scoped_disputes, scoped_org_units
+from portal.timeutil import local_today
+from portal.validation import InvalidValue, normalize_phone, parse_cn_date
+
+PER_PAGE = 20
+DUE_SOON_DAYS = 7
+SORTS = ("found", "deadline", "risk", "case_no")
+DEFAULT_SORT = "-found"
+DATE_ARGS = ("found_from", "found_to", "accepted_from", "accepted_to", "resolved_from", "resolved_to")
+LIST_ARGS = ("category", "status", "risk", "handling_level", "channel", "result")
+FLAG_ARGS = ("overdue", "due_soon", "major", "escalated", "referred")
+MAX_IDS = 1000
+
+
+def _int(value: Any) -> Optional[int]:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**31 else None
+
+
+@dataclass
+class LedgerArgs:
+    """Cleaned ledger arguments. ``errors`` maps an argument name to a message for bad dates;
+    ``raw`` keeps the non-empty original arguments (for links that change one of them)."""
+
+    village: Optional[int] = None
+    grid: Optional[int] = None
+    campaign: Optional[int] = None
+    ids: list[int] = field(default_factory=list)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    dates: dict[str, Optional[date]] = field(default_factory=dict)
+    flags: dict[str, bool] = field(default_factory=dict)
+    q: str = ""
+    figure: str = ""  # a report figure spec (portal.reports.services.figure_filter)
+    sort: str = DEFAULT_SORT
+    page: int = 1
+    errors: dict[str, Any] = field(default_factory=dict)
+    raw: MultiDict = field(default_factory=MultiDict)
+
+    def url_args(self, **changes: Any) -> dict[str, Any]:
+        """The current arguments with ``changes`` applied (None removes one), for ``url_for``.
+        Changing anything but ``page`` goes back to page 1."""
+        args = {key: self.raw.getlist(key) for key in self.raw}
+        if "page" not in changes:
+            args.pop("page", None)
+        for key, value in changes.items():
+            if value is None:
+                args.pop(key, None)
+            else:
+                args[key] = value
+        return args
+
+    def has_filters(self) -> bool:
+        """True when any filter (not sort or page) is set."""
+        return any(key not in ("sort", "page") for key in self.raw)
+
+
+def parse_ledger_args(args: Mapping[str, Any]) -> LedgerArgs:
+    """Clean request arguments (a MultiDict or a plain dict). Unknown values never raise: bad ids
+    are ignored, bad dates are reported in ``errors`` and ignored."""
+    if not isinstance(args, MultiDict):
+        args = MultiDict([(k, v) for k, vs in args.items() for v in (vs if isinstance(vs, (list, tuple)) else [vs])])
+    raw = MultiDict([(k, v) for k, v in args.items(multi=True) if str(v).strip() != ""])
+    result = LedgerArgs(raw=raw)
+    result.village, result.grid, result.campaign = (_int(raw.get(name)) for name in ("village", "grid", "campaign"))
+    for value in raw.getlist("ids"):
+        result.ids.extend(i for i in (_int(part) for part in str(value).split(",")) if i)
+    result.ids = result.ids[:MAX_IDS]
+    for name in LIST_ARGS:
+        result.lists[name] = [str(v).strip()[:40] for v in raw.getlist(name)]
+    for name in DATE_ARGS:
+        result.dates[name] = None
+        if raw.get(name):
+            try:
+                result.dates[name] = parse_cn_date(raw.get(name))
+            except InvalidValue as error:
+                result.errors[name] = error.message
+    for name in FLAG_ARGS:
+        result.flags[name] = raw.get(name) in ("1", "true", "on", "yes")
+    result.q = str(raw.get("q", ""))[:100]
+    result.figure = str(raw.get("figure", ""))[:200]
+    sort = str(raw.get("sort", DEFAULT_SORT))
+    result.sort = sort if sort.lstrip("-") in SORTS else DEFAULT_SORT
+    result.page = min(_int(raw.get("page")) or 1, 100_000)
+    return result
+
+
+def _effective_deadline():
+    return func.coalesce(Dispute.deadline_extended_to, Dispute.deadline)
+
+
+def _text_condition(q: str):
+    key = search_key(q)
+    if not key:
+        return None
+    keys = {key}
+    phone = normalize_phone(q)
+    if phone and phone.replace("-", "").isdigit():
+        keys.add(search_key(phone))
+    return or_(*(Dispute.search_text.like(like_pattern(k), escape="\\") for k in keys))
+
+
+def _order(sort: str) -> list:
+    descending = sort.startswith("-")
+    name = sort.lstrip("-")
+    if name == "deadline":
+        key = _effective_deadline()
+        order = [key.is_(None), key.desc() if descending else key.asc()]
+    elif name == "risk":
+        ranks = {code: index for index, code in enumerate(labels(RISK_LEVEL))}
+        key = case(ranks, value=Dispute.risk_level, else_=-1) if ranks else Dispute.risk_level
+        order = [key.desc() if descending else key.asc(), Dispute.found_date.desc()]
+    elif name == "case_no":
+        order = [Dispute.case_no.is_(None), Dispute.case_year.desc() if descending else Dispute.case_year.asc(),
+                 Dispute.case_no.desc() if descending else Dispute.case_no.asc()]
+    else:
+        order = [Dispute.found_date.desc() if descending else Dispute.found_date.asc()]
+    return order + [Dispute.id.desc() if descending else Dispute.id.asc()]
+
+
+def ledger_query(user: User, args: Mapping[str, Any] | LedgerArgs) -> Select:
+    """``select(Dispute)`` limited to ``user``'s scope (portal.scoping), filtered and sorted by
+    ``args`` (request args, a dict, or a :class:`LedgerArgs`; see the module docstring).
+
+    No eager loading and no pagination: add :func:`with_ledger_loading` and paginate as needed.
+    Dates are calendar dates (the Asia/Shanghai day, portal.timeutil.local_today for "today").
+    """
+    a = args if isinstance(args, LedgerArgs) else parse_ledger_args(args)
+    stmt = scoped_disputes(user)
+    where = []
+    if a.village:
+        where.append(Dispute.village_id == a.village)
+    if a.grid:
+        where.append(Dispute.grid_id == a.grid)
+    if a.campaign:
+        where.append(Dispute.campaign_id == a.campaign)
+    if a.ids:
+        where.append(Dispute.id.in_(a.ids))
+    statuses: list[str] = []
+    for value in a.lists.get("status", []):
+        statuses.extend(STATUS_GROUPS.get(value, (value,)))
+    if statuses:
+        where.append(Dispute.status.in_(statuses))
+    if VOIDED not in statuses:
+        where.append(Dispute.status != VOIDED)
+    for name, column in (("category", Dispute.category), ("risk", Dispute.risk_level),
+                         ("handling_level", Dispute.handling_level), ("channel", Dispute.channel),
+                         ("result", Dispute.result)):
+        if a.lists.get(name):
+            where.append(column.in_(a.lists[name]))
+    for prefix, column in (("found", Dispute.found_date), ("accepted", Dispute.accepted_date),
+                           ("resolved", Dispute.resolved_date)):
+        if a.dates.get(f"{prefix}_from"):
+            where.append(column >= a.dates[f"{prefix}_from"])
+        if a.dates.get(f"{prefix}_to"):
+            where.append(column <= a.dates[f"{prefix}_to"])
+    today = local_today()
+    if a.flags.get("overdue"):
+        where += [Dispute.status.in_(OPEN_STATUSES), _effective_deadline() < today]
+    if a.flags.get("due_soon"):
+        where += [Dispute.status.in_(OPEN_STATUSES), _effective_deadline() >= today,
+                  _effective_deadline() <= today + timedelta(days=DUE_SOON_DAYS)]
+    if a.flags.get("major"):
+        flags_text = cast(Dispute.major_flags, String)
+        where.append(or_(Dispute.risk_level == "RED",
+                         not_(func.coalesce(flags_text, "[]").in_(("[]", "null", "")))))
+    for flag, kind, status in (("escalated", ESCALATE, ESCALATED), ("referred", REFER, REFERRED)):
+        if a.flags.get(flag):
+            where.append(or_(Dispute.status == status,
+                             Dispute.id.in_(select(Transfer.dispute_id).where(Transfer.kind == kind))))
+    if a.figure:  # drill-down from a report figure: exactly the disputes it counts (issue 5)
+        from portal.reports.services import figure_filter
+        try:
+            where.append(figure_filter(a.figure, user))
+        except ValueError:
+            where.append(Dispute.id.is_(None))
+    if a.q:
+        condition = _text_condition(a.q)
+        if condition is not None:
+            where.append(condition)
+    return stmt.where(*where).order_by(*_order(a.sort))
+
+
+def with_ledger_loading(stmt: Select) -> Select:
+    """Eager-load what a ledger row shows (parties, village, grid): a fixed number of queries per page."""
+    return stmt.options(selectinload(Dispute.parties), selectinload(Dispute.village), selectinload(Dispute.grid))
+
+
+def filter_options(user: User) -> dict[str, Any]:
+    """Choices for the ledger's filter form, limited to ``user``'s scope."""
+    if user.role == GRID_WORKER:
+        grids = list(user.grids)
+        villages = list({grid.parent_id: grid.parent for grid in grids}.values())
+    else:
+        villages = list(db.session.scalars(scoped_org_units(user, VILLAGE)))
+        grids = list(db.session.scalars(scoped_org_units(user, GRID)))
+    town = user.org_unit.ancestor(TOWN)
+    campaigns = list(db.session.scalars(select(Campaign).where(Campaign.town_id == town.id)
+                                        .order_by(Campaign.start_date.desc()).limit(30))) if town else []
+    return {
+        "village_choices": [(v.id, v.name) for v in villages], "grid_choices": [(g.id, g.name) for g in grids],
+        "campaign_choices": [(c.id, c.name) for c in campaigns],
+        "category_choices": choices(CATEGORY), "risk_choices": choices(RISK_LEVEL),
+        "channel_choices": choices(CHANNEL),
+        "status_choices": list(STATUS_GROUP_LABELS.items()) + list(STATUS_LABELS.items()),
+        "level_choices": list(HANDLING_LEVEL_LABELS.items()), "result_choices": list(RESULT_LABELS.items()),
+    }
