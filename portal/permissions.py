@@ -23,8 +23,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "dispute.accept": frozenset({TOWN_STAFF, MEDIATOR, VILLAGE_CADRE}),
     "dispute.mediate": frozenset({TOWN_STAFF, MEDIATOR, VILLAGE_CADRE}),
     "dispute.escalate": frozenset({TOWN_STAFF, MEDIATOR, VILLAGE_CADRE, GRID_WORKER}),
-    "dispute.receive": frozenset({TOWN_STAFF, TOWN_LEADER, COUNTY_VIEWER}),
+    "dispute.receive": frozenset({TOWN_STAFF, TOWN_LEADER, COUNTY_VIEWER, VILLAGE_CADRE}),
     "dispute.void": frozenset({TOWN_STAFF}),
+    "dispute.assign_leader": frozenset({TOWN_STAFF, TOWN_LEADER}),
     "pii.reveal": frozenset({TOWN_STAFF, TOWN_LEADER, MEDIATOR, VILLAGE_CADRE}),
     # Documents and records (issue 4).
     "document.print": frozenset({TOWN_STAFF, MEDIATOR, VILLAGE_CADRE}),

@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("disputes", __name__, url_prefix="/disputes")
 
 from portal.disputes import views  # noqa: E402,F401
+from portal.disputes import case_views  # noqa: E402,F401

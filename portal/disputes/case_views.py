@@ -1,0 +1,260 @@
+"""The case page (案件详情), its workflow actions, PII reveal, editing with optimistic locking, and the
+escalation inbox.
+
+Every view loads the dispute through :func:`portal.scoping.get_dispute_or_404` first (out of scope:
+404), then checks the capability (403), then acts; write views commit once. htmx requests get
+fragments: a successful action answers the refreshed case body, a refusal answers its own form
+(422), a missing capability a 403 fragment, a stale edit a 409 conflict fragment, each placed with
+``HX-Retarget`` so it lands where the user clicked.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.audit import audit
+from portal.dictionaries import labels
+from portal.disputes import bp, workflow
+from portal.disputes.case_forms import action_form, edit_form
+from portal.disputes.forms import (HANDLING_LEVEL_LABELS, ID_TYPE_LABELS, MAJOR_FLAG_LABELS, RESULT_LABELS,
+                                   SIDE_LABELS, STATUS_LABELS)
+from portal.extensions import db
+from portal.htmx import add_vary, is_htmx
+from portal.models.dispute import ESCALATE, PENDING, REFER, Dispute, Transfer
+from portal.models.org import OrgUnit
+from portal.permissions import can, require
+from portal.scoping import dispute_scope, get_dispute_or_404
+from portal.timeutil import local_today, to_local
+
+def _field_labels() -> dict[str, str]:
+    """Labels of the fields that appear in timeline changes (translated per request)."""
+    return {
+        "title": _("Title"), "summary": _("What happened"), "category": _("Category"), "source": _("Case source"),
+        "risk_level": _("Risk level"), "address": _("Place"), "location": _("Village / grid"),
+        "major_flags": _("Major criteria"), "criminal_risk": _("Risk of a public-order or criminal case"),
+        "public_opinion_risk": _("Risk of negative public opinion"),
+        "wage_arrears": _("Unpaid wages of migrant workers"), "measures": _("Resolution measures"),
+        "measures_note": _("Measures taken"), "amount_involved": _("Amount involved (yuan)"),
+        "persons_involved": _("Persons involved"), "committee": _("Accepting committee"), "case_no": _("Case number"),
+        "accepted_date": _("Date accepted"), "deadline": _("Deadline"), "handling_level": _("Handling level"),
+        "mediators": _("Mediators"), "mediators_chosen_by_parties": _("Chosen by the parties"),
+        "result": _("Result"), "agreement_form": _("Agreement form"), "resolved_date": _("Date resolved"),
+        "closed_date": _("Date closed"), "performance_status": _("Performance"), "status_reason": _("Reason"),
+        "channels_explained": _("Other channels explained"), "to_org": _("Escalated to"),
+        "to_department": _("Referred to"), "responsible_leader": _("Responsible leader"),
+        "police_reported_at": _("Reported to the police at"), "void_reason": _("Reason for voiding"),
+        "deadline_extended_to": _("Extended deadline"), "extension_reason": _("Reason for the extension"),
+        "extension_consent": _("Parties consented"),
+    }
+
+
+def show_value(field: str, value: Any) -> str:
+    """A timeline value as the user reads it: codes as labels, booleans as 是/否, lists joined."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return "、".join(show_value(field, v) for v in value)
+    table = {"category": labels("category"), "source": labels("source"), "risk_level": labels("risk_level"),
+             "measures": labels("measure"), "handling_level": HANDLING_LEVEL_LABELS, "result": RESULT_LABELS,
+             "performance_status": workflow.PERFORMANCE_LABELS, "major_flags": MAJOR_FLAG_LABELS,
+             "agreement_form": {"WRITTEN": _("Written"), "ORAL": _("Oral")}}.get(field)
+    if table is not None:
+        return str(table.get(value, value))
+    if field == "police_reported_at":
+        try:
+            return to_local(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+        except (TypeError, ValueError):
+            return str(value)
+    return str(value)
+
+
+def _load(dispute_id: int) -> Dispute:
+    return get_dispute_or_404(dispute_id, current_user)
+
+
+def _case_context(dispute: Dispute, *, forms: Optional[dict] = None, edit=None) -> dict[str, Any]:
+    actions = workflow.available_actions(dispute, current_user)
+    forms = dict(forms or {})
+    for transition in actions:
+        forms.setdefault(transition.action, action_form(transition.action, dispute, current_user))
+    state, days = workflow.deadline_state(dispute)
+    can_edit = can(current_user, "dispute.edit") and dispute.status not in ("ARCHIVED", "VOIDED")
+    return {
+        "dispute": dispute, "actions": actions, "forms": forms, "deadline": (state, days),
+        "edit": edit if edit is not None else (edit_form(dispute, current_user) if can_edit else None),
+        "field_labels": _field_labels(), "show_value": show_value, "status_labels": STATUS_LABELS,
+        "event_labels": workflow.EVENT_LABELS, "side_labels": SIDE_LABELS, "id_type_labels": ID_TYPE_LABELS,
+        "level_labels": HANDLING_LEVEL_LABELS, "result_labels": RESULT_LABELS,
+        "major_labels": MAJOR_FLAG_LABELS, "dict_labels": labels, "is_major": workflow.is_major(dispute),
+        "performance_labels": workflow.PERFORMANCE_LABELS,
+    }
+
+
+def _render_case(dispute: Dispute, status: int = 200, **kwargs):
+    """The full case page, or the case body alone for an htmx request."""
+    template = "disputes/_case_body.html" if is_htmx() and request.method == "POST" else "disputes/case.html"
+    return add_vary(current_app.make_response((render_template(template, **_case_context(dispute, **kwargs)),
+                                               status)))
+
+
+def _retarget(response, target: str):
+    response.headers["HX-Retarget"] = target
+    response.headers["HX-Reswap"] = "outerHTML"
+    return response
+
+
+@bp.route("/<int:dispute_id>")
+@require("dispute.view")
+def case(dispute_id: int):
+    """The case page: overview, parties (masked), records, timeline, transfers and allowed actions."""
+    return _render_case(_load(dispute_id))
+
+
+@bp.route("/<int:dispute_id>/actions/<action>", methods=["POST"])
+@login_required
+def act(dispute_id: int, action: str):
+    """Run one workflow action (see :data:`workflow.TRANSITIONS`): 200 with the refreshed case body,
+    422 with the form and the reason when a rule refuses, 403 when the role may not, 404 out of scope."""
+    dispute = _load(dispute_id)
+    transition = workflow.TRANSITIONS.get(action)
+    if transition is None or not transition.ui:
+        abort(404)
+    if not can(current_user, transition.capability):
+        return _refuse(403, f"#act-{action}")
+    form = action_form(action, dispute, current_user, submitted=True)
+    if form.validate_on_submit():
+        try:
+            workflow.perform(dispute, action, current_user, **form.values())
+            db.session.commit()
+        except workflow.TransitionError as error:
+            db.session.rollback()
+            form.add_error(error.message, error.field)
+        except workflow.NotPermitted:
+            db.session.rollback()
+            return _refuse(403, f"#act-{action}")
+        except StaleDataError:
+            db.session.rollback()
+            return _conflict(_load(dispute_id), f"#act-{action}")
+        else:
+            if is_htmx():
+                return _render_case(_load(dispute_id))
+            return redirect(url_for("disputes.case", dispute_id=dispute_id), 303)
+    dispute = _load(dispute_id)
+    if is_htmx():
+        html = render_template("disputes/_case_action.html", dispute=dispute, transition=transition, form=form,
+                               open=True)
+        return _retarget(add_vary(current_app.make_response((html, 422))), f"#act-{action}")
+    return _render_case(dispute, 422, forms={action: form})
+
+
+def _refuse(code: int, target: str):
+    html = render_template("errors/_error.html", code=code,
+                           message=_("You do not have permission to do this."))
+    response = add_vary(current_app.make_response((html, code)))
+    return _retarget(response, target) if is_htmx() else response
+
+
+def _conflict(dispute: Dispute, target: str):
+    """409: somebody else changed the case; show its current values and a reload button."""
+    html = render_template("disputes/_case_conflict.html", **_case_context(dispute))
+    if not is_htmx():
+        html = render_template("disputes/case.html", conflict=True, **_case_context(dispute))
+    return _retarget(add_vary(current_app.make_response((html, 409))), target)
+
+
+@bp.route("/<int:dispute_id>/edit", methods=["GET", "POST"])
+@require("dispute.edit")
+def edit(dispute_id: int):
+    """Edit the case's basic fields with optimistic locking: a stale ``version_id`` (or a
+    StaleDataError on flush) answers 409 "该记录已被他人修改" with the current values; nothing is
+    overwritten."""
+    dispute = _load(dispute_id)
+    if request.method == "GET":
+        return add_vary(current_app.make_response(render_template(
+            "disputes/case.html", edit_open=True, **_case_context(dispute))))
+    form = edit_form(dispute, current_user, submitted=True)
+    if form.version_id.data != str(dispute.version_id):
+        return _conflict(dispute, "#case-edit")
+    if form.validate_on_submit():
+        location = None
+        if form.location.data not in form.allowed_locations:
+            form.location.errors.append(_("Choose the village or grid."))
+        else:
+            location = db.session.get(OrgUnit, form.location.data)
+        if location is not None:
+            values = {name: getattr(form, name).data for name in workflow.EDITABLE_FIELDS
+                      if name != "amount_involved"}
+            values["amount_involved"] = form.amount
+            values["address"] = values["address"] or None
+            values["measures_note"] = values["measures_note"] or None
+            try:
+                workflow.edit_case(dispute, current_user, values=values, location=location)
+                db.session.commit()
+            except workflow.TransitionError as error:
+                db.session.rollback()
+                (form[error.field].errors.append(error.message) if error.field in form
+                 else form.title.errors.append(error.message))
+            except StaleDataError:
+                db.session.rollback()
+                return _conflict(_load(dispute_id), "#case-edit")
+            else:
+                if is_htmx():
+                    return _render_case(_load(dispute_id))
+                return redirect(url_for("disputes.case", dispute_id=dispute_id), 303)
+    dispute = _load(dispute_id)
+    if is_htmx():
+        html = render_template("disputes/_case_edit.html", dispute=dispute, edit=form, edit_open=True)
+        return _retarget(add_vary(current_app.make_response((html, 422))), "#case-edit")
+    return add_vary(current_app.make_response((render_template(
+        "disputes/case.html", edit_open=True, **_case_context(dispute, edit=form)), 422)))
+
+
+REVEALABLE = {"id_number", "phone"}
+
+
+@bp.route("/<int:dispute_id>/parties/<int:party_id>/reveal/<field>", methods=["POST"])
+@login_required
+def reveal(dispute_id: int, party_id: int, field: str):
+    """Show a party's full ID number or phone to a user with ``pii.reveal`` and write a
+    VIEW_UNMASKED audit row (domain.md 9.3; PIPL 第五十一条). Others get a 403 fragment."""
+    dispute = _load(dispute_id)
+    party = next((p for p in dispute.parties if p.id == party_id), None)
+    if party is None or field not in REVEALABLE:
+        abort(404)
+    if not can(current_user, "pii.reveal"):
+        html = render_template("disputes/_case_pii.html", party=party, field=field, denied=True)
+        return add_vary(current_app.make_response((html, 403)))
+    audit("VIEW_UNMASKED", entity="party", entity_id=party.id,
+          detail={"dispute_id": dispute.id, "party": party.name, "field": field})
+    db.session.commit()
+    html = render_template("disputes/_case_pii.html", party=party, field=field, value=getattr(party, field))
+    return add_vary(current_app.make_response(html))
+
+
+@bp.route("/inbox")
+@require("dispute.view")
+def inbox():
+    """Transfers waiting at the user's level: escalations addressed to the user's unit (town staff:
+    the town; county viewer: the county; village cadres: their village), and referrals waiting for
+    a department's feedback, all within the user's scope."""
+    base = (select(Transfer).join(Dispute, Transfer.dispute_id == Dispute.id).where(dispute_scope(current_user))
+            .options(selectinload(Transfer.dispute)).order_by(Transfer.sent_at))
+    escalations = []
+    if can(current_user, "dispute.receive"):
+        escalations = db.session.scalars(base.where(Transfer.kind == ESCALATE, Transfer.status == PENDING,
+                                                    Transfer.to_org_id == current_user.org_unit_id)).all()
+    referrals = []
+    if can(current_user, "dispute.accept"):
+        referrals = db.session.scalars(base.where(Transfer.kind == REFER, Transfer.status == PENDING)).all()
+    return render_template("disputes/inbox.html", escalations=escalations, referrals=referrals,
+                           referral_labels=labels("referral_target"), level_labels=HANDLING_LEVEL_LABELS,
+                           status_labels=STATUS_LABELS, today=local_today())
