@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, RadioField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length
 
 ALLOWED_EXTENSIONS = ("xlsx", "xls", "csv")
 
@@ -33,7 +33,7 @@ class ExportForm(FlaskForm):
     fmt = RadioField(_l("Format"), choices=[("xlsx", _l("Excel (.xlsx)")), ("csv", _l("CSV (UTF-8)"))],
                      default="xlsx")
     unmasked = BooleanField(_l("Include full ID numbers and phone numbers"))
-    reason = TextAreaField(_l("Reason for the unmasked export"), validators=[Optional(), Length(max=500)])
+    reason = TextAreaField(_l("Reason for the unmasked export"), validators=[Length(max=500)])
 
     def validate_reason(self, field) -> None:
         """A reason of at least four characters is required for an unmasked export."""

@@ -397,6 +397,8 @@ class _Row:
 # Cell converters
 # ---------------------------------------------------------------------------------------------------
 
+#: A line under the table (填表人：…, 合计 …) is no data row.
+_FOOTER = re.compile(r"^(填表|制表|审核|负责人|联系电话|填报|合计|总计|小计|备注|说明|注[:：])")
 _E_NOTATION = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d+$")
 _FORMULA_QUOTE = re.compile(r"^'(?=[=+\-@])")
 _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
@@ -563,7 +565,7 @@ def match_dictionary(text: str, entries: dict[str, str], suffix: str = "") -> Op
     forms: dict[str, set[str]] = {}
     for code, label in entries.items():
         norm = norm_label(label)
-        variants = {norm, code.lower()}
+        variants = {norm, norm_label(code)}
         if stripped and norm.endswith(stripped):
             variants.add(norm[: -len(stripped)])
         variants.update(part for part in re.split(r"[()/]", norm) if part)
@@ -733,7 +735,8 @@ def parse_row(number: int, values: list[Any], header: Header, lookups: Lookups, 
     """
     row = _Row(number, header, values)
     data_keys = [key for key in header.columns.values() if key not in ("seq", "ledger_no")]
-    if all(row.get(key) is None for key in data_keys):
+    filled = [row.get(key) for key in data_keys if row.get(key) is not None]
+    if not filled or (len(filled) == 1 and _FOOTER.match(_text(filled[0]) or "")):
         return None
     fields: dict[str, Any] = {}
     found = _date(row, "found_date", epoch)
