@@ -28,7 +28,7 @@ from portal.extensions import db
 from portal.htmx import add_vary, is_partial
 from portal.ledger_io import bp, export, parser, services
 from portal.ledger_io.forms import ExportForm, UploadForm
-from portal.models.ledger_io import DONE, PARSED, ImportBatch
+from portal.models.ledger_io import ImportBatch
 from portal.models.org import VILLAGE
 from portal.models.user import AuditLog
 from portal.permissions import can, require
@@ -220,5 +220,3 @@ def import_state_label(state: str) -> str:
     return {"good": _("Will be imported"), "bad": _("Has errors"),
             "known": _("Already imported, skipped")}.get(state, state)
 
-
-__all__ = ["PARSED", "DONE"]
