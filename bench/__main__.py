@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     def server_rows():
         with Server(instance) as server:
             rows = [load.throughput_row(server, settings, bench.has("disputes.ledger")),
-                    load.pdf_memory_row(server, pdf_urls)]
+                    load.pdf_memory_row(server, pdf_urls, 2 if settings.quick else 20)]
             rows.append(load.writes_row(server, settings, urls.get("register"), urls.get("edit"),
                                         lambda marker: setup.summaries(bench, marker)))
             return rows

@@ -20,9 +20,9 @@ class Settings:
     quick: bool
     disputes: int = 100_000
     page_reps: int = 40
-    pdf_reps: int = 8
+    pdf_reps: int = 5
     import_rows: int = 5_000
-    import_reps: int = 5
+    import_reps: int = 3
     export_rows: int = 100_000
     export_reps: int = 3
     load_seconds: int = 30

@@ -81,14 +81,14 @@ def throughput_row(server: Server, settings: Settings, ledger_landed: bool) -> R
     return row
 
 
-def pdf_memory_row(server: Server, urls: list[str]) -> Row:
-    """Peak RSS of the gunicorn workers after 20 PDFs (the given URLs in turn)."""
-    what, on = "gunicorn worker peak memory after 20 PDFs", "agreement and dossier PDFs"
+def pdf_memory_row(server: Server, urls: list[str], count: int = 20) -> Row:
+    """Peak RSS of the gunicorn workers after ``count`` PDFs (the given URLs in turn)."""
+    what, on = f"gunicorn worker peak memory after {count} PDFs", "agreement and dossier PDFs of the benchmark case"
     if not urls:
         return missing(what, on, "reported")
     browser = Browser(server.url).login("zhongxin")
     before = server.worker_memory()
-    for n in range(20):
+    for n in range(count):
         status, headers, _ = browser.request(urls[n % len(urls)])
         if status != 200:
             raise RuntimeError(f"{urls[n % len(urls)]} answered {status}")
@@ -154,8 +154,8 @@ class Writer(threading.Thread):
         if status != 200:
             self.errors.append(f"GET {path}: {status}")
             return
-        form = parse_form(page)
-        set_field(form, "summary", summary)
+        form = parse_form(page, "edit-summary")  # the case page's edit form (prefix "edit-")
+        set_field(form, "edit-summary", summary)
         status, headers, body = self.browser.request(form["action"] or path, form["fields"])
         if status not in (200, 302, 303) or (status == 200 and "has-error" in body):
             self.errors.append(f"POST edit: {status} {body[:200]!r}")

@@ -115,7 +115,7 @@ class Browser:
 
     def request(self, path: str, data: list[tuple[str, str]] | None = None) -> tuple[int, dict, str]:
         """GET (or POST ``data`` form-encoded) ``path``; returns (status, headers, body). No redirects followed."""
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        body = urllib.parse.urlencode([tuple(pair) for pair in data]).encode() if data is not None else None
         req = urllib.request.Request(self.base + path, data=body)
         try:
             with self.opener.open(req, timeout=60) as response:
@@ -198,16 +198,16 @@ class FormParser(HTMLParser):
             self._form = None
 
 
-def parse_form(html: str, action_contains: str = "") -> dict:
-    """The first form whose action contains ``action_contains`` and that carries a csrf_token:
-    ``{"action", "fields": [[name, value], ...], "selects": {name: options}}``."""
+def parse_form(html: str, field: str = "summary") -> dict:
+    """The first form that has a field named ``field`` and a csrf_token (not the logout form of the
+    navigation): ``{"action", "fields": [[name, value], ...], "selects": {name: options}}``."""
     parser = FormParser()
     parser.feed(html)
     for form in parser.forms:
         names = {name for name, _ in form["fields"]}
-        if action_contains in form["action"] and "csrf_token" in names:
+        if field in names and any(name.endswith("csrf_token") for name in names):
             return form
-    raise ValueError(f"no form with action containing {action_contains!r}")
+    raise ValueError(f"no form with a {field!r} field")
 
 
 def set_field(form: dict, name: str, value: str) -> None:

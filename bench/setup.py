@@ -56,12 +56,56 @@ def discover(bench: Bench) -> dict[str, str | None]:
 
 
 def make_case(bench: Bench) -> int | None:
-    """Create the benchmark case with the records services; returns its id (``None`` before they exist)."""
+    """Create the benchmark case with the records services: the rights notice, 10 mediation sessions,
+    a written and an oral agreement, and 5 follow-ups on an accepted bulk dispute. Returns its id
+    (``None`` while the records services do not exist). Commits."""
     try:
-        import portal.records.services  # noqa: F401
+        from portal.records import services
     except ImportError:
         return None
-    return None
+    from datetime import datetime, time, timedelta
+
+    from portal.extensions import db
+    from portal.models.dispute import Dispute
+    from portal.models.user import User
+    from portal.timeutil import local_today
+    with bench.app.test_request_context():
+        today = local_today()
+        user = db.session.scalar(select(User).where(User.username == "zhongxin"))
+        dispute = db.session.scalar(select(Dispute).where(
+            Dispute.status.in_(("ACCEPTED", "MEDIATING")), Dispute.accepted_date <= today - timedelta(days=40),
+            Dispute.accepted_date >= today - timedelta(days=60)).order_by(Dispute.id))
+        start = dispute.accepted_date
+        names = [party.name for party in dispute.parties]
+        mediators = ["孙某华", "吴某平"]
+
+        def at(day: int):
+            from portal.timeutil import local_midnight_utc
+            return local_midnight_utc(start + timedelta(days=day)) + timedelta(hours=10)
+
+        services.add_notice(dispute, user, {"method": "WRITTEN", "given_on": start, "parties": names,
+                                            "given_by": "孙某华", "note": None})
+        for n in range(10):
+            services.add_session(dispute, user, {
+                "held_at": at(n + 1), "place": "村委会调解室", "subject": "宅基地界线及围墙拆除问题",
+                "parties_present": names, "participants": "村民小组长", "mediators": mediators, "recorder": "吴某平",
+                "content": "调解员向双方释明相关法律规定，双方陈述各自意见。" * 6,
+                "result": "双方同意继续协商" if n < 9 else "双方达成一致", "simplified": False, "read_back": True})
+        services.save_agreement(dispute, user, {
+            "facts": "双方因宅基地界线不清发生争执，新建围墙占用对方约0.5米。" * 3,
+            "terms": ["甲方于十日内拆除越界围墙。", "乙方给付甲方补偿款二千元。", "双方今后不再就此事发生争执。"],
+            "performance": "协议签订之日起十日内履行完毕。", "copies": 3, "mediators": mediators,
+            "recorder": "吴某平", "signed_date": start + timedelta(days=12)})
+        services.add_oral_agreement(dispute, user, {
+            "facts": "围墙拆除后的地界标记问题。", "content": "双方同意共同设置界桩。",
+            "performance": "三日内完成。", "agreed_date": start + timedelta(days=12), "mediators": mediators,
+            "registrar": "吴某平"})
+        for n in range(5):
+            services.add_follow_up(dispute, user, {
+                "visited": names, "visited_at": at(13 + n), "method": "VISIT", "performance_status": "PERFORMED",
+                "satisfaction": "SATISFIED", "findings": "协议已履行，双方关系缓和。", "visitor": "孙某华"})
+        db.session.commit()
+        return dispute.id
 
 
 def import_row(bench: Bench, workdir: Path) -> Row:
