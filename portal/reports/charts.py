@@ -20,9 +20,9 @@ STYLE = Style(
     font_family=FONT, label_font_family=FONT, major_label_font_family=FONT, value_font_family=FONT,
     value_label_font_family=FONT, tooltip_font_family=FONT, title_font_family=FONT, legend_font_family=FONT,
     no_data_font_family=FONT, background="#ffffff", plot_background="#ffffff", foreground="#1d2330",
-    foreground_strong="#1d2330", foreground_subtle="#667085", colors=COLORS, title_font_size=15,
-    label_font_size=12, major_label_font_size=12, legend_font_size=12, value_font_size=11,
-    value_label_font_size=11, no_data_font_size=14,
+    foreground_strong="#1d2330", foreground_subtle="#667085", colors=COLORS, title_font_size=17,
+    label_font_size=14, major_label_font_size=14, legend_font_size=14, value_font_size=13,
+    value_label_font_size=13, no_data_font_size=16,
 )
 
 _SCRIPT = re.compile(r"<script.*?</script>", re.S)
@@ -51,7 +51,8 @@ def data_uri(svg: str) -> str:
 def trend_chart(months: list[str], found: list[int], mediated: list[int], success: list[int],
                 title: str = "近12个月矛盾纠纷趋势") -> str:
     """Line chart of monthly counts: ``months`` labels ("11月"), three series of equal length."""
-    chart = pygal.Line(**_config(title=title, x_label_rotation=0, dots_size=3, min_scale=4, max_scale=8))
+    chart = pygal.Line(**_config(title=title, x_label_rotation=0, dots_size=3, min_scale=4, max_scale=8,
+                                 include_x_axis=True, show_minor_x_labels=True))
     chart.x_labels = months
     chart.add("排查发现", found)
     chart.add("受理调解", mediated)
@@ -63,9 +64,14 @@ def bar_chart(labels: list[str], values: list[int], title: str, name: str, horiz
               series: str = "件数") -> str:
     """A single-series bar chart (horizontal by default, for long Chinese labels)."""
     cls = pygal.HorizontalBar if horizontal else pygal.Bar
-    height = max(220, 60 + 24 * len(labels)) if horizontal else 320
+    extra = {}
+    if horizontal:  # first label on top; pygal under-estimates the width of CJK labels
+        labels, values = labels[::-1], values[::-1]
+        widest = max((len(label) for label in labels), default=0)
+        extra["margin_left"] = int(widest * STYLE.label_font_size * 0.5) + 8
+    height = max(240, 80 + 26 * len(labels)) if horizontal else 320
     chart = cls(**_config(title=title, show_legend=False, height=height, print_values=True, min_scale=4,
-                          max_scale=8, print_zeroes=True))
+                          max_scale=8, print_zeroes=True, **extra))
     chart.x_labels = labels
     chart.add(series, values)
     return _render(chart, name)

@@ -18,6 +18,11 @@ Voided disputes and unsubmitted drafts never count.
 * Outcomes (``success``, ``written``, ``oral``, ``amount``, ``performed``, ``confirmed`` and the four
   prevention flags 3.11): ``resolved_date`` in the period, mediated at this level. Success = result
   AGREED_WRITTEN or AGREED_ORAL (3.8); the amount is ``amount_involved`` of successes, in 万元.
+  ``concluded``: the same, with a success, FAILED_TERMINATED or WITHDRAWN result.
+* Success rate 调解成功率 = success ÷ concluded. domain.md 7.1 writes 5 ÷ 4, but column 4 counts by
+  acceptance and column 5 by conclusion, so 5 ÷ 4 exceeds 100 % whenever earlier cases close in the
+  month (seen on the demo data: 150 %, 600 %); dividing by the mediations concluded in the same period
+  keeps numerator and denominator in one cohort.
 * ``transferred`` 上报/移交数: an escalation or referral (:class:`Transfer`) sent in the period; ``sent_at``
   is a UTC timestamp compared with the Shanghai-day bounds of :mod:`portal.timeutil`.
 * ``open`` 在办数: found by the reference day and not concluded by it (the reference day is the
@@ -386,6 +391,7 @@ def figure_condition(key: str, period: Period, today: Optional[date] = None) -> 
         "src_application": lambda: and_(mediated, Dispute.source == "APPLICATION"),
         "src_entrusted": lambda: and_(mediated, Dispute.source.not_in(INITIATIVE_SOURCES + ("APPLICATION",))),
         "success": lambda: success,
+        "concluded": lambda: and_(outcome, Dispute.result.in_(SUCCESS_RESULTS + ("FAILED_TERMINATED", "WITHDRAWN"))),
         "written": lambda: and_(outcome, Dispute.result == "AGREED_WRITTEN"),
         "oral": lambda: and_(outcome, Dispute.result == "AGREED_ORAL"),
         "amount": lambda: success,
@@ -507,6 +513,7 @@ def fmt(value: Any) -> str:
 # --------------------------------------------------------------------------------------------------
 
 COUNT_KEYS = ["found", "prevented", "mediated", "src_initiative", "src_application", "src_entrusted", "success",
+              "concluded",
               "written", "oral", "performed", "confirmed", *PREVENTION_FLAGS, "transferred", "open", "overdue",
               "level_village", "level_town", "passed_out"]
 
@@ -584,7 +591,7 @@ def compute_table1(scope: Scope, period: Period, user: User, today: Optional[dat
     for row in rows + [total]:
         v = row.values
         v["amount"] = wan_yuan(v["amount_yuan"])
-        v["success_rate"] = rate(v["success"], v["mediated"])
+        v["success_rate"] = rate(v["success"], v["concluded"])
         for key, _label in FENGQIAO:
             v[f"{key}_share"] = rate(v[key], v["found"])
     return {"rows": rows, "total": total}
@@ -593,7 +600,8 @@ def compute_table1(scope: Scope, period: Period, user: User, today: Optional[dat
 def compute_table2(scope: Scope, period: Period, user: User, today: Optional[date] = None) -> dict:
     """Table 2 (domain.md 7.2): per category in dictionary order, then 合计.
 
-    ``count`` = mediated in the period, ``share`` = count ÷ total, ``success`` and ``success_rate``,
+    ``count`` = mediated in the period, ``share`` = count ÷ total, ``success`` and ``success_rate``
+    (÷ concluded),
     ``prev`` (previous period) and ``mom`` (环比), ``last_year`` and ``yoy`` (同比), ``cumulative`` =
     mediated from 1 January to the period's end. One GROUP BY query.
     """
@@ -601,6 +609,7 @@ def compute_table2(scope: Scope, period: Period, user: User, today: Optional[dat
                "cumulative": year_to_date(period)}
     columns = [_sum_if(figure_condition("mediated", p, today)).label(k) for k, p in windows.items()]
     columns.append(_sum_if(figure_condition("success", period, today)).label("success"))
+    columns.append(_sum_if(figure_condition("concluded", period, today)).label("concluded"))
     earliest = min(p.start for p in windows.values())
     stmt = select(Dispute.category.label("c"), *columns).where(
         scope_condition(scope), dispute_scope(user), _base(),
@@ -610,7 +619,7 @@ def compute_table2(scope: Scope, period: Period, user: User, today: Optional[dat
     names = dict(labels(CATEGORY))
     for code in data:
         names.setdefault(code, code)
-    keys = list(windows) + ["success"]
+    keys = list(windows) + ["success", "concluded"]
     rows = []
     for code, label in names.items():
         r = data.get(code)
@@ -618,7 +627,7 @@ def compute_table2(scope: Scope, period: Period, user: User, today: Optional[dat
     total = {"code": "", "label": "合计", **{k: sum(r[k] for r in rows) for k in keys}}
     for r in rows + [total]:
         r["share"] = rate(r["count"], total["count"])
-        r["success_rate"] = rate(r["success"], r["count"])
+        r["success_rate"] = rate(r["success"], r["concluded"])
         r["mom"] = change_rate(r["count"], r["prev"])
         r["yoy"] = change_rate(r["count"], r["last_year"])
     return {"rows": rows, "total": total, "windows": windows}
@@ -822,10 +831,13 @@ def default_narrative(figures: dict) -> str:
     t = figures["totals"]
     rows = [r for r in figures["table2"][:-1]]
     total2 = figures["table2"][-1]
+    rounds = f"共开展矛盾纠纷排查{t['rounds']}次，" if t["rounds"] else ""
+    success_rate = rate(t["success"], t["concluded"])
     lines = [
-        f"{figures['period_label']}，{figures['unit_name']}共开展矛盾纠纷排查{t['rounds']}次，排查发现矛盾纠纷{t['found']}件，"
-        f"受理调解{t['mediated']}件，调解成功{t['success']}件，调解成功率"
-        f"{fmt(rate(t['success'], t['mediated']))}{'%' if t['mediated'] else ''}；协议涉及金额{fmt(Decimal(t['amount']))}万元。"
+        f"{figures['period_label']}，{figures['unit_name']}{rounds}排查发现矛盾纠纷{t['found']}件，"
+        f"受理调解{t['mediated']}件，调解成功{t['success']}件"
+        + (f"，调解成功率{fmt(success_rate)}%" if success_rate is not None else "")
+        + f"；协议涉及金额{fmt(Decimal(t['amount']))}万元。"
     ]
     changes = []
     mom = change_rate(total2["count"], total2["prev"])
