@@ -58,6 +58,7 @@ NAV = (
     ("main.index", _l("Home"), None),
     ("disputes.ledger", _l("Ledger"), "dispute.view"),
     ("disputes.new", _l("Register"), "dispute.register"),
+    ("disputes.inbox", _l("Inbox"), "dispute.receive"),
     ("reports.index", _l("Reports"), "report.view"),
     ("ledger_io.index", _l("Import / export"), "ledger.export"),
     ("admin.index", _l("Administration"), "org.manage"),

@@ -265,3 +265,21 @@ def test_overdue_case_stands_out(client, auth):
     auth.login("zhongxin")
     html = client.get(f"/disputes/{dispute.id}").get_data(as_text=True)
     assert 'class="badge red overdue"' in html and "4" in html
+
+
+def test_stale_edit_without_htmx_is_a_full_409_page(client, auth):
+    dispute = make_dispute()
+    auth.login("zhongxin")
+    data = _edit_data(dispute, title="过期的修改")
+    data["edit-version_id"] = str(dispute.version_id - 1 if dispute.version_id > 1 else 999)
+    response = client.post(f"/disputes/{dispute.id}/edit", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "<html" in html and html.count('id="case-edit"') == 1
+    assert db.session.get(Dispute, dispute.id).title != "过期的修改"
+
+
+def test_edit_page_opens_the_form(client, auth):
+    dispute = make_dispute()
+    auth.login("zhongxin")
+    html = client.get(f"/disputes/{dispute.id}/edit").get_data(as_text=True)
+    assert 'id="case-edit" open' in html and 'name="edit-version_id"' in html

@@ -165,9 +165,10 @@ def _refuse(code: int, target: str):
 
 def _conflict(dispute: Dispute, target: str):
     """409: somebody else changed the case; show its current values and a reload button."""
-    html = render_template("disputes/_case_conflict.html", **_case_context(dispute))
-    if not is_htmx():
-        html = render_template("disputes/case.html", conflict=True, **_case_context(dispute))
+    if is_htmx():
+        html = render_template("disputes/_case_conflict.html", **_case_context(dispute, edit=False))
+    else:
+        html = render_template("disputes/case.html", conflict=True, **_case_context(dispute, edit=False))
     return _retarget(add_vary(current_app.make_response((html, 409))), target)
 
 
@@ -256,5 +257,5 @@ def inbox():
     if can(current_user, "dispute.accept"):
         referrals = db.session.scalars(base.where(Transfer.kind == REFER, Transfer.status == PENDING)).all()
     return render_template("disputes/inbox.html", escalations=escalations, referrals=referrals,
-                           referral_labels=labels("referral_target"), level_labels=HANDLING_LEVEL_LABELS,
+                           referral_labels=labels("referral_target"), risk_labels=labels("risk_level"), level_labels=HANDLING_LEVEL_LABELS,
                            status_labels=STATUS_LABELS, today=local_today())
