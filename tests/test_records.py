@@ -114,6 +114,9 @@ def test_agreement_lifecycle_and_confirmation_window(client, auth, case):
     effective = TODAY - timedelta(days=1)
     agreement = sign_and_scan(client, case, effective_on=effective)
     assert agreement.status == "EFFECTIVE" and agreement.effective_date == effective
+    db.session.refresh(case)
+    assert case.status == "AGREED" and case.agreement_form == "WRITTEN"      # workflow told (mark_agreed, effective)
+    assert services.dossier_problems(case) == []
     assert services.confirmation_deadline(agreement) == effective + timedelta(days=30)
     assert services.confirmation_days_left(agreement, today=effective) == 30
     html = client.get(f"/records/{case.id}").get_data(as_text=True)

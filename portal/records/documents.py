@@ -215,8 +215,25 @@ def render_html(dispute: Dispute, kind: str, *, draft: bool, code: Optional[str]
         ctx["parts"] = dossier_parts(ctx)
         ctx["only"] = kind
         ctx["code_on"] = ("contents" if kind == "contents" else "cover") if code else None
-        return render_template("pdf/dossier.html", **ctx)
-    return render_template("pdf/document.html", body=f"pdf/_{kind}.html", **ctx)
+        html = render_template("pdf/dossier.html", **ctx)
+    else:
+        html = render_template("pdf/document.html", body=f"pdf/_{kind}.html", **ctx)
+    return mark_unprintable(html, unprintable or [], draft=draft)
+
+
+def mark_unprintable(html: str, chars: list[str], *, draft: bool) -> str:
+    """Replace characters no font can print so that no empty box is printed silently.
+
+    On drafts each becomes a red ``〔U+XXXXX〕`` marker; on final prints (printed only after the user
+    confirmed they will write them by hand) an underlined blank of one character to write in.
+    The warning box of the draft keeps the characters themselves.
+    """
+    head, sep, body = html.partition("<body")
+    for char in chars:
+        code = "U+%04X" % ord(char)
+        marker = f'<span class="hand-draft">〔{code}〕</span>' if draft else f'<span class="hand" title="{code}"></span>'
+        body = body.replace(char, marker)
+    return head + sep + body
 
 
 _TAG = re.compile(r"<(style|script)[^>]*>.*?</\1>|<[^>]+>", re.S)

@@ -65,34 +65,41 @@ def _workflow(name: str):
     return getattr(workflow, name, None)
 
 
+def _workflow_errors() -> tuple[type[Exception], ...]:
+    """The exceptions by which the workflow refuses a transition (TransitionError, NotPermitted)."""
+    found = tuple(cls for cls in (_workflow("TransitionError"), _workflow("NotPermitted")) if cls is not None)
+    return found + (ValueError,)
+
+
 def notify_agreed(dispute: Dispute, form: str, user: User, on: date) -> None:
     """Tell the case workflow that the parties agreed (``form`` = ``WRITTEN`` or ``ORAL``).
 
-    Calls ``workflow.mark_agreed(dispute, form, user, on)`` when the dispute is still being
-    mediated. Raises :class:`RecordError` with the workflow's message when it refuses.
+    Calls ``workflow.mark_agreed(dispute, form, user, on)`` when the dispute is MEDIATING (cases in
+    other states keep their status). Raises :class:`RecordError` with the workflow's message when
+    it refuses.
     """
     hook = _workflow("mark_agreed")
-    if hook is None or dispute.status not in ("ACCEPTED", "MEDIATING"):
+    if hook is None or dispute.status != "MEDIATING":
         return
     try:
         hook(dispute, form, user, on)
-    except ValueError as exc:
-        raise RecordError(str(exc)) from exc
+    except _workflow_errors() as exc:
+        raise RecordError(getattr(exc, "message", None) or str(exc) or _l("Not allowed.")) from exc
 
 
 def notify_effective(dispute: Dispute, user: User, on: date) -> None:
     """Tell the case workflow that the written agreement took effect on ``on``.
 
-    Calls ``workflow.mark_agreement_effective(dispute, user, on)``; raises :class:`RecordError`
-    when the workflow refuses.
+    Calls ``workflow.mark_agreement_effective(dispute, user, on)`` when the case waits for the
+    signatures (AGREED_PENDING_SIGNATURE); raises :class:`RecordError` when the workflow refuses.
     """
     hook = _workflow("mark_agreement_effective")
-    if hook is None:
+    if hook is None or dispute.status != "AGREED_PENDING_SIGNATURE":
         return
     try:
         hook(dispute, user, on)
-    except ValueError as exc:
-        raise RecordError(str(exc)) from exc
+    except _workflow_errors() as exc:
+        raise RecordError(getattr(exc, "message", None) or str(exc) or _l("Not allowed.")) from exc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -608,3 +615,25 @@ def datetime_local_value(moment: Optional[datetime]) -> str:
     """An aware datetime as an HTML ``datetime-local`` value in Shanghai time (``YYYY-MM-DDTHH:MM``)."""
     from portal.timeutil import to_local
     return to_local(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def dossier_problems(dispute: Dispute) -> list[str]:
+    """What the dossier of ``dispute`` still lacks before archiving (domain.md 6 table, 8.4).
+
+    For an accepted case: the rights-and-duties notice and at least one mediation record; for a
+    written agreement an effective agreement, for an oral one its registration. Returns translated
+    messages (empty when complete). Meant for ``workflow.ARCHIVE_CHECKS``.
+    """
+    if not dispute.accepted_date:
+        return []
+    recs = records_of(dispute)
+    problems = []
+    if not recs["notices"]:
+        problems.append(str(_l("The dossier lacks the rights-and-duties notice.")))
+    if not recs["sessions"]:
+        problems.append(str(_l("The dossier lacks a mediation record.")))
+    if dispute.agreement_form == "WRITTEN" and not (recs["agreement"] and recs["agreement"].status == AG_EFFECTIVE):
+        problems.append(str(_l("The dossier lacks the effective written agreement.")))
+    if dispute.agreement_form == "ORAL" and not recs["oral_agreements"]:
+        problems.append(str(_l("The dossier lacks the oral-agreement registration.")))
+    return problems

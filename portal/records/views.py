@@ -316,7 +316,8 @@ def print_document(dispute_id: int, kind: str):
                                    title=documents.DOCUMENTS[kind], unprintable=unprintable), 422
     code = services.new_code()
     verify_url = url_for("records.verify", code=code, _external=True)
-    html = documents.render_html(dispute, kind, draft=False, code=code, verify_url=verify_url)
+    html = documents.render_html(dispute, kind, draft=False, code=code, verify_url=verify_url,
+                                 unprintable=unprintable)
     pdf, pages = documents.write_pdf(html, kind)
     ctx = documents.base_context(dispute)
     services.log_print(dispute, current_user, kind=kind, title=documents.DOCUMENTS[kind],
