@@ -61,6 +61,14 @@ def template_db(tmp_path_factory) -> Path:
         upgrade()
         org = seed_demo_org()
         seed_demo_users(org)
+        # Logins are most of the suite's time with scrypt (~0.5 s each): the demo accounts of the test
+        # database get a cheap hash. Production hashing is unchanged (tests/test_auth.py checks scrypt).
+        from sqlalchemy import update
+        from werkzeug.security import generate_password_hash
+
+        from portal.models.user import User
+        db.session.execute(update(User).values(
+            password_hash=generate_password_hash(DEMO_PASSWORD, method="pbkdf2:sha256:1000")))
         db.session.commit()
         db.engine.dispose()
     return path
@@ -89,15 +97,26 @@ def app(template_db, tmp_path, app_config, monkeypatch):
 
 
 class RequestScopedClient(FlaskClient):
-    """A test client whose requests end like production requests: whatever a request did not commit
-    is rolled back afterwards (the fixture's app context, and so its session, outlives requests).
-    Without this a view that forgets to commit would pass its tests."""
+    """A test client whose requests start and end like production requests although the fixture's app
+    context (its ``g`` and database session) outlives them: ``g`` starts empty (Flask-Login caches the
+    user there, so otherwise a second client would act as the first one's user), and whatever a request
+    did not commit is rolled back afterwards (otherwise a view that forgets to commit passes its tests).
+    """
 
     def open(self, *args, **kwargs):
+        _clear_g()
         try:
             return super().open(*args, **kwargs)
         finally:
             db.session.rollback()
+            _clear_g()
+
+
+def _clear_g() -> None:
+    from flask import g
+
+    for name in list(vars(g)):
+        delattr(g, name)
 
 
 @pytest.fixture
@@ -142,3 +161,16 @@ def user(app):
         return db.session.scalar(select(User).where(User.username == username))
 
     return get
+
+
+@pytest.fixture
+def zh_text(app):
+    """``zh_text("msgid", n=1)``: the text users see for a msgid (its zh_CN translation, or the msgid
+    while the catalog has none), so tests keep passing when the catalog is filled."""
+    from flask_babel import force_locale, gettext
+
+    def translate(msgid: str, **variables) -> str:
+        with app.test_request_context(), force_locale("zh_CN"):
+            return gettext(msgid, **variables)
+
+    return translate

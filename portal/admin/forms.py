@@ -58,7 +58,7 @@ class MediatorForm(FlaskForm):
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=40)], filters=[_strip])
     sex = SelectField(_l("Sex"), choices=_lazy_choices(SEXES, blank=""), validators=[DataRequired()])
-    position = SelectField(_l("Position"), choices=_lazy_choices(POSITIONS))
+    position = SelectField(_l("Position"), choices=_lazy_choices(POSITIONS), default="MEMBER")
     appointment_type = SelectField(_l("Appointment"), choices=_lazy_choices(APPOINTMENT_TYPES))
     phone = StringField(_l("Phone"), validators=[Optional(), _phone], filters=[_strip],
                         render_kw={"type": "tel", "inputmode": "tel"})

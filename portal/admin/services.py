@@ -38,9 +38,9 @@ ROLE_LEVELS: dict[str, tuple[str, ...]] = {
     COUNTY_VIEWER: (COUNTY,),
 }
 ROLE_LABELS = {
-    ADMIN: _l("System administrator"), TOWN_STAFF: _l("Town centre staff"), TOWN_LEADER: _l("Town leader"),
-    MEDIATOR: _l("Mediator"), VILLAGE_CADRE: _l("Village cadre"), GRID_WORKER: _l("Grid worker"),
-    COUNTY_VIEWER: _l("County viewer"),
+    TOWN_STAFF: _l("Town centre staff"), TOWN_LEADER: _l("Town leader"), MEDIATOR: _l("Mediator"),
+    VILLAGE_CADRE: _l("Village cadre"), GRID_WORKER: _l("Grid worker"), COUNTY_VIEWER: _l("County viewer"),
+    ADMIN: _l("System administrator"),
 }
 
 #: Committee types as grouped in official statistics (domain.md 3.6).
@@ -176,6 +176,16 @@ def unit_references(unit: OrgUnit) -> int:
             if fk.column.table.name == OrgUnit.__tablename__ and fk.column.name == "id":
                 total += db.session.scalar(select(func.count()).select_from(table).where(fk.parent == unit.id))
     return total
+
+
+def referenced_unit_ids(ids: list[int]) -> set[int]:
+    """Return those of ``ids`` that some row refers to (one query per referring column)."""
+    found: set[int] = set()
+    for table in Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table.name == OrgUnit.__tablename__ and fk.column.name == "id":
+                found.update(db.session.scalars(select(fk.parent).where(fk.parent.in_(ids)).distinct()))
+    return found
 
 
 def delete_unit(unit: OrgUnit) -> None:

@@ -13,12 +13,13 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.admin import bp
 from portal.admin.forms import CommitteeForm, EditUserForm, MediatorForm, ResetPasswordForm, UnitForm, UserForm
-from portal.admin.services import (APPOINTMENT_TYPES, COMMITTEE_TYPES, LEVEL_LABELS, POSITIONS, ROLE_LABELS, SEXES, AdminError, add_child,
-                                   committee_warnings, create_committee, create_user, delete_unit, move_unit,
-                                   reset_password, save_mediator, set_mediator_active, set_unit_active,
-                                   set_user_active, tree_children, unit_path, unlock_user,
-                                   update_committee, update_unit, update_user)
-from portal.auth.services import PasswordPolicyError
+from portal.admin.services import (APPOINTMENT_TYPES, COMMITTEE_TYPES, LEVEL_LABELS, POSITIONS, ROLE_LABELS, SEXES,
+                                   AdminError, add_child, committee_warnings, create_committee, create_user,
+                                   delete_unit, move_unit, referenced_unit_ids, reset_password, resolve_scope,
+                                   save_mediator, set_mediator_active, set_unit_active, set_user_active,
+                                   tree_children, unit_path, unlock_user, update_committee, update_unit, update_user,
+                                   username_taken)
+from portal.auth.services import PasswordPolicyError, check_password_policy
 from portal.extensions import db
 from portal.htmx import add_vary, hx_redirect, is_htmx, is_partial
 from portal.models.org import CHILD_LEVEL, GRID, TOWN, VILLAGE, MediationCommittee, Mediator, OrgUnit
@@ -60,8 +61,11 @@ def index():
 def _tree_response(status: int = 200, error: str | None = None):
     """The tree of the admin's subtree: fragment ``#org-tree`` for htmx, else the page."""
     root = current_user.org_unit
-    return _render("admin/org.html", "admin/_org_tree.html", status, root=root, children=tree_children(root),
-                   level_labels=LEVEL_LABELS, child_level=CHILD_LEVEL, tree_error=error)
+    children = tree_children(root)
+    ids = [unit.id for units in children.values() for unit in units]
+    return _render("admin/org.html", "admin/_org_tree.html", status, root=root, children=children,
+                   in_use=referenced_unit_ids(ids), level_labels=LEVEL_LABELS, child_level=CHILD_LEVEL,
+                   tree_error=error)
 
 
 def _done(message: str | None = None, error: str | None = None):
@@ -361,15 +365,23 @@ def user_new():
     _fill_choices(form)
     if form.validate_on_submit():
         unit, grids = _selected(form)
-        try:
-            user = create_user(username=form.username.data, display_name=form.display_name.data,
-                               role=form.role.data, unit=unit, grids=grids, phone=form.phone.data,
-                               password=form.password.data)
-        except AdminError as error:
-            _apply_error(form, error)
+        try:  # report the password and the scope problems together
+            check_password_policy(form.password.data, form.username.data)
         except PasswordPolicyError as error:
             form.password.errors.append(str(error))
-        else:
+        if username_taken(form.username.data):
+            form.username.errors.append(_("This user name is taken."))
+        try:
+            resolve_scope(form.role.data, unit, grids)
+        except AdminError as error:
+            _apply_error(form, error)
+        try:
+            user = None if form.errors else create_user(
+                username=form.username.data, display_name=form.display_name.data, role=form.role.data, unit=unit,
+                grids=grids, phone=form.phone.data, password=form.password.data)
+        except AdminError as error:
+            _apply_error(form, error)
+        if user is not None:
             db.session.commit()
             flash(_("Account %(name)s created. Give the initial password to the user in person.",
                     name=user.username), "success")
