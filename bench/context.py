@@ -89,7 +89,7 @@ class Bench:
         if p50_max is not None:
             checks.append(row.value <= p50_max)
         row.ok = all(checks)
-        row.notes.append(f"{self.count_queries(url)} SQL statements")
+        row.notes.append(f"{self.count_queries(url)} SQL statements; n={len(targets)}")
         return row
 
 

@@ -79,18 +79,23 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def paired(target: Callable[[], object], floor: Callable[[], object], *, warmup: int,
-           reps: int) -> tuple[list[float], list[float]]:
+           reps: int, budget: float = 90.0, min_reps: int = 5) -> tuple[list[float], list[float]]:
     """Time ``target`` and ``floor`` alternately ``reps`` times each after ``warmup`` calls of both.
 
-    Returns (target samples, floor samples) in seconds.
+    Stops early (after at least ``min_reps`` pairs) once ``budget`` seconds have been spent, so a slow
+    row cannot take the whole run; the table notes the number of samples. Returns (target samples,
+    floor samples) in seconds.
     """
     for _ in range(warmup):
         target()
         floor()
     targets, floors = [], []
+    started = time.perf_counter()
     for _ in range(reps):
         floors.append(timed(floor))
         targets.append(timed(target))
+        if len(targets) >= min_reps and time.perf_counter() - started > budget:
+            break
     return targets, floors
 
 

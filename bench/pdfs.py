@@ -87,9 +87,10 @@ def pdf_row(bench: Bench, what: str, url: str, *, measured_on: str, budget: str,
     if s.quick:  # one sample each: the capture run and the first floor render
         targets, floors = [first], [floor_first]
     else:  # those two were the warm-up
-        targets, floors = paired(lambda: bench.get(url), lambda: render_pdf(html), warmup=0, reps=s.pdf_reps)
+        targets, floors = paired(lambda: bench.get(url), lambda: render_pdf(html), warmup=0, reps=s.pdf_reps,
+                                 budget=120, min_reps=3)
     row = Row(what, measured_on, value=statistics.median(targets), p95=p95(targets),
               floor=statistics.median(floors), budget=budget, unit="s")
     row.ok = row.ratio <= 3.0 and (abs_max is None or row.value <= abs_max)
-    row.notes.append(f"{pages} pages (floor {floor_pages})")
+    row.notes.append(f"{pages} pages (floor {floor_pages}); n={len(targets)}")
     return row
