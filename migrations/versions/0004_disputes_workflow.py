@@ -13,8 +13,13 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # Ledger (issue 3, part A): a village's or grid's disputes, newest first, without a sort step.
+    with op.batch_alter_table("dispute", schema=None) as batch_op:
+        batch_op.create_index("ix_dispute_village_found", ["village_id", "found_date"], unique=False)
+        batch_op.create_index("ix_dispute_grid_found", ["grid_id", "found_date"], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table("dispute", schema=None) as batch_op:
+        batch_op.drop_index("ix_dispute_grid_found")
+        batch_op.drop_index("ix_dispute_village_found")

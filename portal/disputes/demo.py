@@ -19,8 +19,8 @@ from portal.extensions import db
 from portal.models import dispute as m
 from portal.models.dispute import Campaign, Dispute, Transfer
 from portal.models.org import MediationCommittee, OrgUnit
-from portal.models.user import GRID_WORKER, TOWN_LEADER, User
-from portal.disputes.services import assign_case_number, create_dispute, record_event
+from portal.models.user import TOWN_LEADER, User
+from portal.disputes.services import assign_case_number, create_dispute, record_event, refresh_search_text
 from portal.timeutil import SHANGHAI, local_today
 from portal.validation import id_check_char
 
@@ -223,6 +223,7 @@ def _advance(rng, dispute, found, today, deadline_days, registrar, cadre, town_s
     accepted = min(found + timedelta(days=rng.randint(0, 3)), today)
     dispute.accepted_date = accepted
     assign_case_number(dispute, committee, accepted)
+    refresh_search_text(dispute)  # the case number is searchable
     dispute.deadline = accepted + timedelta(days=deadline_days)
     dispute.handling_level = "TOWN" if committee is town_committee else "VILLAGE"
     _event(dispute, "ACCEPTED", accepted, cadre if committee is not town_committee else town_staff,
@@ -232,7 +233,7 @@ def _advance(rng, dispute, found, today, deadline_days, registrar, cadre, town_s
     if (today - accepted).days < 20 and rng.random() < 0.3:
         return  # accepted, mediators not yet at work
     start = min(accepted + timedelta(days=rng.randint(0, 3)), today)
-    _event(dispute, "MEDIATION_STARTED", start, cadre, m.ACCEPTED, m.MEDIATING)
+    _event(dispute, "MEDIATORS_ASSIGNED", start, cadre, m.ACCEPTED, m.MEDIATING)
     if rng.random() < 0.025:
         return  # stuck in mediation: overdue in the ledger
     if escalate_to_town and committee is not town_committee:
@@ -253,7 +254,7 @@ def _advance(rng, dispute, found, today, deadline_days, registrar, cadre, town_s
         transfer.responded_by_id = town_staff.id
         dispute.handling_level = level
         dispute.responsible_leader_id = dispute.responsible_leader_id or (leader.id if leader else None)
-        _event(dispute, "ESCALATION_RECEIVED", day + timedelta(days=1), town_staff, m.ESCALATED, m.MEDIATING,
+        _event(dispute, "RECEIVED", day + timedelta(days=1), town_staff, m.ESCALATED, m.MEDIATING,
                "县综治中心接收，组织联合调解。" if to_county else "镇综治中心接收，组织联合调解。")
         start = day + timedelta(days=1)
     if rng.random() < 0.06:
@@ -296,11 +297,11 @@ def _advance(rng, dispute, found, today, deadline_days, registrar, cadre, town_s
     perform_day = end + timedelta(days=rng.randint(0, 20))
     if perform_day > today:
         dispute.performance_status = "PENDING"
-        _event(dispute, "PERFORMING", end, cadre, m.AGREED, m.PERFORMING)
+        _event(dispute, "PERFORMANCE", end, cadre, m.AGREED, m.PERFORMING)
         return
     dispute.performance_status = "PERFORMED_IMMEDIATE" if perform_day == end else "PERFORMED"
     dispute.resolved_date = perform_day
-    _event(dispute, "PERFORMED", perform_day, cadre, m.AGREED, m.PERFORMED, "回访确认协议已履行。")
+    _event(dispute, "PERFORMANCE", perform_day, cadre, m.AGREED, m.PERFORMED, "回访确认协议已履行。")
     if (today - perform_day).days > 7:
         dispute.closed_date = perform_day + timedelta(days=3)
         _event(dispute, "CLOSED", dispute.closed_date, cadre, m.PERFORMED, m.CLOSED)

@@ -128,6 +128,17 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class CountField(IntegerField):
+    """A whole number of people: full-width digits accepted; absurdly long input is an error, not an
+    overflow in the range check."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and len(valuelist[0].strip()) > 9:
+            self.data = None
+            raise ValueError(_l("Enter a number between 1 and 100000."))
+        super().process_formdata(valuelist)
+
+
 class PartyForm(Form):
     """One party row (domain.md 4.3). Blank rows are ignored; :meth:`check` validates the others."""
 
@@ -229,8 +240,8 @@ class IntakeForm(FlaskForm):
     submission_key = HiddenField()
     # Quick screening entry.
     location = SelectField(_l("Village / grid"), validators=[DataRequired(_l("Choose the village or grid."))],
-                           validate_choice=True)
-    category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
+                           default="")
+    category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))], default="")
     summary = TextAreaField(_l("What happened"), filters=[clean_text],
                             validators=[DataRequired(_l("Describe the dispute in a sentence.")), Length(max=4000)],
                             render_kw={"rows": 2})
@@ -240,13 +251,13 @@ class IntakeForm(FlaskForm):
     title = StringField(_l("Title"), filters=[clean_line], validators=[Length(max=120)])
     found_date = StringField(_l("Date found"), filters=[clean_line], render_kw={"type": "date"})
     finder_name = StringField(_l("Found by"), filters=[clean_line], validators=[Length(max=40)])
-    finder_force = SelectField(_l("Screening force"))
-    screening_method = SelectField(_l("Screening method"))
-    channel = SelectField(_l("Intake channel"))
-    source = SelectField(_l("Case source"))
-    campaign = SelectField(_l("Campaign"))
+    finder_force = SelectField(_l("Screening force"), default="")
+    screening_method = SelectField(_l("Screening method"), default="")
+    channel = SelectField(_l("Intake channel"), default="")
+    source = SelectField(_l("Case source"), default="")
+    campaign = SelectField(_l("Campaign"), default="")
     address = StringField(_l("Place"), filters=[clean_line], validators=[Length(max=200)])
-    persons_involved = IntegerField(_l("Persons involved"), validators=[Opt(), NumberRange(min=1, max=100000)],
+    persons_involved = CountField(_l("Persons involved"), validators=[Opt(), NumberRange(min=1, max=100000)],
                                     render_kw={"inputmode": "numeric"})
     amount_involved = StringField(_l("Amount involved (yuan)"), filters=[clean_line], validators=[Length(max=40)],
                                   render_kw={"inputmode": "decimal"})

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from portal.extensions import db
-from portal.models.dispute import Dispute, DisputeEvent, NumberCounter, Party
+from portal.models.dispute import REPORTED, Dispute, DisputeEvent, NumberCounter, Party
 from portal.models.org import COUNTY, GRID, TOWN, VILLAGE, MediationCommittee, OrgUnit
 from portal.models.user import User
 from portal.timeutil import local_today
@@ -143,6 +143,7 @@ def create_dispute(*, user: User, location: OrgUnit, fields: dict[str, Any], par
     found = fields.get("found_date") or local_today()
     dispute = Dispute(**fields, **where, submission_key=submission_key, import_key=import_key)
     dispute.found_date = found
+    dispute.status = dispute.status or REPORTED  # the column default applies only at INSERT (timeline)
     dispute.ledger_year = found.year
     dispute.ledger_serial = next_number(LEDGER_SERIES, where["town_id"], found.year)
     dispute.found_by_id = dispute.found_by_id or user.id

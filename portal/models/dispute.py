@@ -100,6 +100,9 @@ class Dispute(TimestampMixin, Base):
         Index("ix_dispute_town_status", "town_id", "status"),
         Index("ix_dispute_town_found", "town_id", "found_date"),
         Index("ix_dispute_town_accepted", "town_id", "accepted_date"),
+        # Ledger pages of a village cadre / grid worker, newest first (migration 0004).
+        Index("ix_dispute_village_found", "village_id", "found_date"),
+        Index("ix_dispute_grid_found", "grid_id", "found_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
