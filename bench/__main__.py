@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.data import ROOT, fresh_instance, seeded_database
+from bench.findings import annotate
 from bench.harness import Row, Settings, table
 
 
@@ -43,11 +44,13 @@ def header(settings: Settings, seconds: float) -> str:
 
 
 class Runner:
-    """Runs row groups, turning an exception into a row that carries the error (and a failing exit)."""
+    """Runs row groups, turning an exception into a row that carries the error (and a failing exit).
+    After each group the table so far is written to ``partial`` (a slow run still leaves its results)."""
 
-    def __init__(self):
+    def __init__(self, partial: Path | None = None):
         self.rows: list[Row] = []
         self.failed = False
+        self.partial = partial
 
     def run(self, label: str, fn, *args, **kwargs):
         started = time.perf_counter()
@@ -59,6 +62,9 @@ class Runner:
             result = [Row(label, "—", notes=[f"error: {type(error).__name__}: {str(error)[:200]}"])]
         rows = result if isinstance(result, list) else [result]
         self.rows.extend(rows)
+        if self.partial:
+            self.partial.write_text("# partial results (run in progress)\n\n" + annotate(table(self.rows)) + "\n",
+                                    encoding="utf-8")
         print(f"  {label}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
         return rows
 
@@ -81,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.context import Bench
     from bench.server import Server
 
-    runner = Runner()
+    runner = Runner(workdir / "partial.md")
     bench = Bench.start(settings, instance)
     urls = setup.discover(bench)
     print(f"bench: {settings.disputes:,} disputes in {instance}", file=sys.stderr)
@@ -105,16 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     pdf_urls = [u.format(id=case_id) for u in (urls.get("agreement_pdf"), urls.get("dossier_pdf"))
                 if u and case_id is not None]
 
-    def server_rows():
-        with Server(instance) as server:
-            rows = [load.throughput_row(server, settings, bench.has("disputes.ledger")),
-                    load.pdf_memory_row(server, pdf_urls, 2 if settings.quick else 20)]
-            rows.append(load.writes_row(server, settings, urls.get("register"), urls.get("edit"),
-                                        lambda marker: setup.summaries(bench, marker)))
-            return rows
-
-    runner.run("gunicorn rows", server_rows)
-    text = header(settings, time.perf_counter() - started) + table(runner.rows) + "\n"
+    with Server(instance) as server:
+        runner.run("throughput", load.throughput_row, server, settings, bench.has("disputes.ledger"))
+        runner.run("PDF memory", load.pdf_memory_row, server, pdf_urls, 2 if settings.quick else 20)
+        runner.run("concurrent writes", load.writes_row, server, settings, urls.get("register"), urls.get("edit"),
+                   lambda marker: setup.summaries(bench, marker))
+    text = annotate(header(settings, time.perf_counter() - started) + table(runner.rows) + "\n")
     out = Path(args.out) if args.out else (Path(tempfile.gettempdir()) / "portal-bench-quick.md" if args.quick
                                            else ROOT / "bench" / "results.md")
     out.write_text(text, encoding="utf-8")

@@ -20,7 +20,7 @@ DEMO_PASSWORD = "portal-demo-2026"
 
 
 def _cache_key(count: int) -> str:
-    digest = hashlib.sha256(str(count).encode())
+    digest = hashlib.sha256(f"v2-{count}".encode())
     for path in sorted([*ROOT.glob("migrations/versions/*.py"), ROOT / "portal/seed.py", ROOT / "bench/seed.py",
                         *ROOT.glob("portal/models/*.py")]):
         digest.update(path.name.encode())
@@ -45,11 +45,29 @@ def seeded_database(count: int) -> Path:
     subprocess.run([sys.executable, "-m", "bench.seed", "--instance", str(build), "--disputes", str(count)],
                    cwd=ROOT, env=env, check=True, stdout=sys.stderr)
     db_file = build / "portal.sqlite3"
-    with sqlite3.connect(db_file) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn = sqlite3.connect(db_file)
+    try:  # everything into the main file (no -wal left behind), statistics included
         conn.execute("ANALYZE")
+        conn.commit()
+        conn.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        conn.close()
     os.replace(db_file, target)
     shutil.rmtree(build, ignore_errors=True)
+    return target
+
+
+def copy_database(source: Path, target: Path) -> Path:
+    """Consistent copy of the SQLite database ``source`` (committed WAL content included) to ``target``,
+    with the SQLite backup API; stale ``-wal``/``-shm`` files of ``target`` are removed first."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
     return target
 
 
@@ -57,7 +75,7 @@ def fresh_instance(source: Path, instance: Path) -> Path:
     """Copy the database ``source`` into a new instance folder ``instance``; returns the folder."""
     shutil.rmtree(instance, ignore_errors=True)
     instance.mkdir(parents=True)
-    shutil.copy(source, instance / "portal.sqlite3")
+    copy_database(source, instance / "portal.sqlite3")
     return instance
 
 

@@ -146,15 +146,14 @@ def _import_once(bench: Bench, workdir: Path, path: Path) -> tuple[float, tuple]
 
     Returns (seconds, (good, bad, known, imported)).
     """
-    import shutil
     import time
 
     from bench.app import create_bench_app
     from bench.data import csrf_token, login_test_client
     from portal.extensions import db
     from portal.models.ledger_io import ImportBatch
-    copy = workdir / "import-copy.sqlite3"
-    shutil.copy(bench.instance / "portal.sqlite3", copy)
+    from bench.data import copy_database
+    copy = copy_database(bench.instance / "portal.sqlite3", workdir / "import-copy.sqlite3")
     app = create_bench_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{copy}",
                             "UPLOAD_FOLDER": str(workdir / "uploads")})
     client = app.test_client()
