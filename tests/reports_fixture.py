@@ -74,6 +74,18 @@ def build_october() -> dict:
          result="AGREED_WRITTEN", status="CLOSED", handling_level="VILLAGE")
     d12 = make("d12", "V1", date(2026, 9, 10), accepted_date=date(2026, 9, 10), status="MEDIATING",
                deadline=date(2026, 10, 10), handling_level="VILLAGE")
+    # Accepted in September, succeeded in October: an outcome of September's cohort (columns 5–11),
+    # but its prevention flag counts in October, the month it concluded.
+    make("d13", "V2", date(2026, 9, 18), source="INITIATIVE", accepted_date=date(2026, 9, 20),
+         resolved_date=date(2026, 10, 8), result="AGREED_WRITTEN", agreement_form="WRITTEN",
+         amount_involved=Decimal("20000"), performance_status="PERFORMED", status="PERFORMED",
+         handling_level="VILLAGE", prevention_flags={"PREVENT_GROUP_PETITION": 12})
+    # Found in September, accepted in October, agreement reached and judicially confirmed in November:
+    # an outcome of October's cohort (counted by its current result), still open on 31 October.
+    make("d14", "T", date(2026, 9, 28), category="DAMAGES", source="APPLICATION",
+         accepted_date=date(2026, 10, 25), resolved_date=date(2026, 11, 5), result="AGREED_WRITTEN",
+         agreement_form="WRITTEN", amount_involved=Decimal("80000"), performance_status="JUDICIALLY_CONFIRMED",
+         status="CLOSED", handling_level="TOWN")
     db.session.flush()
     # Escalation at 07:30 Beijing on 1 October (still 30 September in UTC): counts in October.
     db.session.add(Transfer(dispute=d4, kind="ESCALATE", from_org_id=units["V2"].id, to_level="COUNTY",

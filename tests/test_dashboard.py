@@ -43,3 +43,24 @@ def test_cadre_dashboard_covers_own_village_only(october, client, auth):
 def test_dashboard_renders_for_every_role(october, client, auth, username):
     auth.login(username)
     assert client.get("/").status_code == 200
+
+
+def test_trend_success_follows_the_mediated_cohort(october, app, user, monkeypatch):
+    """The trend's 调解成功 line counts each month's accepted disputes that succeeded, like column 5 of the
+    report: d13 (accepted September, agreed October) in September, d14 (accepted October, agreed November)
+    in October; so success never exceeds mediated."""
+    from datetime import date
+
+    from portal.reports import charts, dashboard
+    captured = {}
+
+    def fake_trend(months, found, mediated, success):
+        captured.update(zip(months, zip(found, mediated, success)))
+        return "<svg/>"
+
+    monkeypatch.setattr(charts, "trend_chart", fake_trend)
+    with app.test_request_context():
+        dashboard.build(user("zhongxin"), today=date(2026, 11, 15))
+    # (mediated, success): September d7, d12, d13 → d13; October d1, d2, d3, d6, d14 → d1, d3, d14;
+    # November d9 → none (tests/reports_fixture.py)
+    assert [captured[m][1:] for m in ("9月", "10月", "11月")] == [(3, 1), (5, 3), (1, 0)]

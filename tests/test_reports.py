@@ -67,8 +67,8 @@ def test_submit_freezes_pdf_and_later_edits_only_reach_a_new_version(october, cl
     db.session.expire_all()
     v2 = db.session.scalar(select(ReportVersion).where(ReportVersion.version == 2))
     totals = [c["text"] for c in v2.figures["table1"][-1]["cells"]]
-    assert totals[7] == "1"  # successes: 2 → 1 after the edit
-    assert [c["text"] for c in versions[0].figures["table1"][-1]["cells"]][7] == "2"
+    assert totals[7:9] == ["2", "40.0"]  # successes d1, d3, d14 → d1, d14 of 5 mediated after the edit
+    assert [c["text"] for c in versions[0].figures["table1"][-1]["cells"]][7:9] == ["3", "60.0"]
     assert client.get(_url(october, "/report.pdf?v=1")).data == first
     assert client.get(_url(october, "/report.pdf?v=2")).data != first
 
@@ -95,7 +95,9 @@ def test_draft_pdf_is_watermarked(october, client, auth):
     auth.login("zhongxin")
     response = client.get(_url(october, "/report.pdf"))
     assert response.mimetype == "application/pdf"
-    assert "草稿" in _pdf_text(response.data).replace(" ", "")
+    text = "".join(_pdf_text(response.data).split())
+    assert "草稿" in text
+    assert "受理调解5件，其中调解成功3件，调解成功率60.0%" in text  # the default narrative, same rate as table 1
 
 
 def test_excel_has_official_layout(october, client, auth):
@@ -112,4 +114,9 @@ def test_excel_has_official_layout(october, client, auth):
     labels = [ws.cell(r, 1).value for r in range(5, 25)]
     total_row = 5 + labels.index("合计")
     assert ws.cell(total_row, 3).value == 7
+    # 调解纠纷数, 调解成功数, 调解成功率 of the total row: 3 ÷ 5 (domain.md 7.1)
+    assert [ws.cell(total_row, c).value for c in (5, 9, 10)] == [5, 3, 60.0]
+    sheet2 = wb["表2 分类型"]
+    total2 = next(r for r in sheet2.iter_rows(values_only=True) if r[0] == "合计")
+    assert total2[1:5] == (5, 100.0, 3, 60.0)
     assert "填报单位（盖章）" in ws.cell(total_row + 2, 1).value

@@ -79,7 +79,8 @@ def build(user: User, today: Optional[date] = None) -> dict:
     base = services._base()
     found = _monthly(Dispute.found_date, base, scope, user, start, today)
     mediated = _monthly(Dispute.accepted_date, and_(base, services._mediated_here()), scope, user, start, today)
-    success = _monthly(Dispute.resolved_date, and_(base, services._mediated_here(),
+    # Successes of each month's mediated cohort (by acceptance month, as in the report's column 5).
+    success = _monthly(Dispute.accepted_date, and_(base, services._mediated_here(),
                                                    Dispute.result.in_(services.SUCCESS_RESULTS)), scope, user, start,
                        today)
     trend = charts.trend_chart([f"{m}月" if m != 1 else f"{y}年1月" for y, m in months],

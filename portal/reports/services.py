@@ -15,14 +15,21 @@ Voided disputes and unsubmitted drafts never count.
   referred out (status/result REFERRED), not handled by the county or a department
   (``handling_level`` COUNTY/DEPARTMENT: "counted once, at the level that finally mediates", 5.1).
   Split by ``source``: 主动 (INITIATIVE, GRID_REPORT or none), 申请 (APPLICATION), 委托移送 (others).
-* Outcomes (``success``, ``written``, ``oral``, ``amount``, ``performed``, ``confirmed`` and the four
-  prevention flags 3.11): ``resolved_date`` in the period, mediated at this level. Success = result
-  AGREED_WRITTEN or AGREED_ORAL (3.8); the amount is ``amount_involved`` of successes, in 万元.
-  ``concluded``: the same, with a success, FAILED_TERMINATED or WITHDRAWN result.
-* Success rate 调解成功率 = success ÷ concluded. domain.md 7.1 writes 5 ÷ 4, but column 4 counts by
-  acceptance and column 5 by conclusion, so 5 ÷ 4 exceeds 100 % whenever earlier cases close in the
-  month (seen on the demo data: 150 %, 600 %); dividing by the mediations concluded in the same period
-  keeps numerator and denominator in one cohort.
+* Outcomes of the mediated cohort (columns 5–11: ``success``, ``written``, ``oral``, ``amount``,
+  ``performed``, ``confirmed``): the disputes of ``mediated`` (accepted in the period, mediated at this
+  level), counted by their current ``result`` / ``performance_status``. Success = result AGREED_WRITTEN
+  or AGREED_ORAL (3.8); the amount is ``amount_involved`` of the successes, in 万元. Column 5 is thus
+  a subset of column 4, as domain.md 7.1 requires for 调解成功率 = 5 ÷ 4 (842/869 = 96.9 %).
+* Success rate 调解成功率 = success ÷ mediated, in table 1 per row and in table 2 per category (the
+  category's successes among its mediated disputes). It never exceeds 100 %.
+* Because the cohort's results change after the period ends (a case accepted on 31 October may
+  conclude in November), a draft report shows the results known today; a submitted report is frozen
+  (:class:`~portal.models.reports.ReportVersion` ``figures`` and PDF) and keeps the figures of its
+  submission day. Re-opening it creates a new version with fresh figures.
+* Prevention flags (3.11, columns 12–15, 件/人): disputes mediated at this level with ``resolved_date``
+  in the period and the flag set. They stay dated by conclusion: no rate divides them by column 4, and
+  a prevention is achieved (and the flag set) when the case concludes, so the month's report lists the
+  preventions achieved in that month.
 * ``transferred`` 上报/移交数: an escalation or referral (:class:`Transfer`) sent in the period; ``sent_at``
   is a UTC timestamp compared with the Shanghai-day bounds of :mod:`portal.timeutil`.
 * ``open`` 在办数: found by the reference day and not concluded by it (the reference day is the
@@ -377,8 +384,8 @@ def figure_condition(key: str, period: Period, today: Optional[date] = None) -> 
     ref = reference_day(period, today)
     found = _between(Dispute.found_date, period)
     mediated = and_(_between(Dispute.accepted_date, period), _mediated_here())
-    outcome = and_(_between(Dispute.resolved_date, period), _mediated_here())
-    success = and_(outcome, Dispute.result.in_(SUCCESS_RESULTS))
+    concluded = and_(_between(Dispute.resolved_date, period), _mediated_here())  # prevention flags only
+    success = and_(mediated, Dispute.result.in_(SUCCESS_RESULTS))
     conditions: dict[str, Any] = {
         "found": lambda: found,
         "prevented": lambda: and_(found, Dispute.accepted_date.is_(None), or_(
@@ -391,12 +398,11 @@ def figure_condition(key: str, period: Period, today: Optional[date] = None) -> 
         "src_application": lambda: and_(mediated, Dispute.source == "APPLICATION"),
         "src_entrusted": lambda: and_(mediated, Dispute.source.not_in(INITIATIVE_SOURCES + ("APPLICATION",))),
         "success": lambda: success,
-        "concluded": lambda: and_(outcome, Dispute.result.in_(SUCCESS_RESULTS + ("FAILED_TERMINATED", "WITHDRAWN"))),
-        "written": lambda: and_(outcome, Dispute.result == "AGREED_WRITTEN"),
-        "oral": lambda: and_(outcome, Dispute.result == "AGREED_ORAL"),
+        "written": lambda: and_(mediated, Dispute.result == "AGREED_WRITTEN"),
+        "oral": lambda: and_(mediated, Dispute.result == "AGREED_ORAL"),
         "amount": lambda: success,
-        "performed": lambda: and_(outcome, Dispute.performance_status.in_(SUCCESS_PERFORMED)),
-        "confirmed": lambda: and_(outcome, Dispute.performance_status == "JUDICIALLY_CONFIRMED"),
+        "performed": lambda: and_(mediated, Dispute.performance_status.in_(SUCCESS_PERFORMED)),
+        "confirmed": lambda: and_(mediated, Dispute.performance_status == "JUDICIALLY_CONFIRMED"),
         "transferred": lambda: _transferred_in(period),
         "open": lambda: _open_at(ref),
         "overdue": lambda: and_(_open_at(ref), func.coalesce(Dispute.deadline_extended_to, Dispute.deadline) < ref),
@@ -416,7 +422,7 @@ def figure_condition(key: str, period: Period, today: Optional[date] = None) -> 
         "red_open": lambda: and_(Dispute.risk_level == "RED", Dispute.status.in_(OPEN_STATUSES)),
     })
     for code in PREVENTION_FLAGS:
-        conditions[code] = (lambda code=code: and_(outcome, _flag(code).is_not(None)))
+        conditions[code] = (lambda code=code: and_(concluded, _flag(code).is_not(None)))
     return and_(_base(), conditions[key]())
 
 
@@ -513,7 +519,6 @@ def fmt(value: Any) -> str:
 # --------------------------------------------------------------------------------------------------
 
 COUNT_KEYS = ["found", "prevented", "mediated", "src_initiative", "src_application", "src_entrusted", "success",
-              "concluded",
               "written", "oral", "performed", "confirmed", *PREVENTION_FLAGS, "transferred", "open", "overdue",
               "level_village", "level_town", "passed_out"]
 
@@ -591,7 +596,7 @@ def compute_table1(scope: Scope, period: Period, user: User, today: Optional[dat
     for row in rows + [total]:
         v = row.values
         v["amount"] = wan_yuan(v["amount_yuan"])
-        v["success_rate"] = rate(v["success"], v["concluded"])
+        v["success_rate"] = rate(v["success"], v["mediated"])
         for key, _label in FENGQIAO:
             v[f"{key}_share"] = rate(v[key], v["found"])
     return {"rows": rows, "total": total}
@@ -600,8 +605,8 @@ def compute_table1(scope: Scope, period: Period, user: User, today: Optional[dat
 def compute_table2(scope: Scope, period: Period, user: User, today: Optional[date] = None) -> dict:
     """Table 2 (domain.md 7.2): per category in dictionary order, then 合计.
 
-    ``count`` = mediated in the period, ``share`` = count ÷ total, ``success`` and ``success_rate``
-    (÷ concluded),
+    ``count`` = mediated in the period, ``share`` = count ÷ total, ``success`` = successes among
+    those ``count`` disputes and ``success_rate`` = success ÷ count (domain.md 7.1 column 6),
     ``prev`` (previous period) and ``mom`` (环比), ``last_year`` and ``yoy`` (同比), ``cumulative`` =
     mediated from 1 January to the period's end. One GROUP BY query.
     """
@@ -609,17 +614,16 @@ def compute_table2(scope: Scope, period: Period, user: User, today: Optional[dat
                "cumulative": year_to_date(period)}
     columns = [_sum_if(figure_condition("mediated", p, today)).label(k) for k, p in windows.items()]
     columns.append(_sum_if(figure_condition("success", period, today)).label("success"))
-    columns.append(_sum_if(figure_condition("concluded", period, today)).label("concluded"))
     earliest = min(p.start for p in windows.values())
     stmt = select(Dispute.category.label("c"), *columns).where(
         scope_condition(scope), dispute_scope(user), _base(),
-        or_(Dispute.accepted_date.between(earliest, period.end), _between(Dispute.resolved_date, period))
+        Dispute.accepted_date.between(earliest, period.end)
     ).group_by(Dispute.category)
     data = {r.c: r for r in db.session.execute(stmt)}
     names = dict(labels(CATEGORY))
     for code in data:
         names.setdefault(code, code)
-    keys = list(windows) + ["success", "concluded"]
+    keys = list(windows) + ["success"]
     rows = []
     for code, label in names.items():
         r = data.get(code)
@@ -627,7 +631,7 @@ def compute_table2(scope: Scope, period: Period, user: User, today: Optional[dat
     total = {"code": "", "label": "合计", **{k: sum(r[k] for r in rows) for k in keys}}
     for r in rows + [total]:
         r["share"] = rate(r["count"], total["count"])
-        r["success_rate"] = rate(r["success"], r["concluded"])
+        r["success_rate"] = rate(r["success"], r["count"])
         r["mom"] = change_rate(r["count"], r["prev"])
         r["yoy"] = change_rate(r["count"], r["last_year"])
     return {"rows": rows, "total": total, "windows": windows}
@@ -826,17 +830,31 @@ def build_figures(scope: Scope, period: Period, user: User, today: Optional[date
     }
 
 
+def _cell_text(row: dict, key: str) -> str:
+    """The printed text of table-1 column ``key`` in a ``build_figures`` row (flag columns take two cells)."""
+    index = 0
+    for column, _label in TABLE1_COLUMNS:
+        if column == key:
+            return row["cells"][index]["text"]
+        index += 2 if column in PREVENTION_FLAGS else 1
+    raise KeyError(key)
+
+
 def default_narrative(figures: dict) -> str:
-    """The narrative of domain.md 7.5, pre-filled: key numbers, change rates, the biggest movers."""
+    """The narrative of domain.md 7.5, pre-filled: key numbers, change rates, the biggest movers.
+
+    Takes a :func:`build_figures` dict (fresh or frozen); the success rate is the one printed in the
+    total row of table 1 (success ÷ mediated), so text and table always agree.
+    """
     t = figures["totals"]
     rows = [r for r in figures["table2"][:-1]]
     total2 = figures["table2"][-1]
     rounds = f"共开展矛盾纠纷排查{t['rounds']}次，" if t["rounds"] else ""
-    success_rate = rate(t["success"], t["concluded"])
+    success_rate = _cell_text(figures["table1"][-1], "success_rate")
     lines = [
         f"{figures['period_label']}，{figures['unit_name']}{rounds}排查发现矛盾纠纷{t['found']}件，"
-        f"受理调解{t['mediated']}件，调解成功{t['success']}件"
-        + (f"，调解成功率{fmt(success_rate)}%" if success_rate is not None else "")
+        f"受理调解{t['mediated']}件，其中调解成功{t['success']}件"
+        + (f"，调解成功率{success_rate}%" if success_rate != fmt(None) else "")
         + f"；协议涉及金额{fmt(Decimal(t['amount']))}万元。"
     ]
     changes = []
