@@ -216,6 +216,8 @@ def test_partial_fragment_full_page_and_history_restore(client, auth, ledger):
     assert partial.status_code == 200 and "<html" not in text and 'id="ledger-results"' in text
     assert rows(text) == [ledger["overdue"].id]
     assert "HX-Request" in partial.headers.get("Vary", "")
+    tidy = client.get("/disputes/?q=&village=&risk=RED&sort=-found", headers={"HX-Request": "true"})
+    assert tidy.headers["HX-Push-Url"] == "/disputes/?risk=RED&sort=-found"  # no empty arguments in history
     restore = client.get("/disputes/?risk=RED", headers={"HX-History-Restore-Request": "true",
                                                           "HX-Request-Type": "full"})
     html = restore.get_data(as_text=True)

@@ -269,6 +269,10 @@ def ledger():
                "level_labels": HANDLING_LEVEL_LABELS, "category_labels": labels(CATEGORY),
                "risk_labels": labels(RISK_LEVEL), "channel_labels": labels(CHANNEL), "case_url": case_url}
     if is_partial():
-        return add_vary(current_app.make_response(render_template("disputes/_ledger_rows.html", **context)))
+        response = current_app.make_response(render_template("disputes/_ledger_rows.html", **context))
+        # The filter form sends every field; history gets the tidy URL (no empty arguments).
+        page_arg = {"page": page.page} if page.page > 1 else {}
+        response.headers["HX-Push-Url"] = url_for("disputes.ledger", **args.url_args(**page_arg))
+        return add_vary(response)
     context.update(queries.filter_options(current_user))
     return add_vary(current_app.make_response(render_template("disputes/ledger.html", **context)))
