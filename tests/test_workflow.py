@@ -3,18 +3,19 @@ and the rules of domain.md 5.1 / 8.4 (reasons, channels explained, responsible l
 report, a party's refusal, dates), escalation up the tree and referral out."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from portal.disputes import workflow
 from portal.disputes.services import create_dispute
+from portal.disputes.services import search_key
 from portal.extensions import db
 from portal.models.dispute import Dispute, DisputeEvent, Transfer
 from portal.models.org import MediationCommittee, Mediator, OrgUnit
 from portal.models.user import User
-from portal.timeutil import local_today, now_utc
+from portal.timeutil import SHANGHAI, local_today, now_utc
 from tests.conftest import ROLE_USERS
 
 TODAY = local_today()
@@ -66,6 +67,25 @@ def mediate(dispute: Dispute, user: str = "zhongxin") -> None:
     db.session.commit()
 
 
+def add_dossier_records(dispute: Dispute, user: User, oral_agreement: bool = True) -> None:
+    """The required dossier items of a mediated case (domain.md 6, 8.4), through the records services:
+    the rights-and-duties notice, one mediation record and, with ``oral_agreement``, the oral-agreement
+    registration (which tells the workflow the parties agreed: MEDIATING → AGREED). Flushes."""
+    from portal.records import services as records
+
+    names = [p.name for p in dispute.parties]
+    mediators = [m.name for m in dispute.mediators]
+    records.add_notice(dispute, user, {"method": "ORAL", "given_on": TODAY, "parties": names, "given_by": "王调解"})
+    records.add_session(dispute, user, {
+        "held_at": datetime.combine(TODAY, time(0, 5), SHANGHAI), "place": "村委会调解室", "subject": "排水沟纠纷",
+        "parties_present": names, "mediators": mediators, "recorder": "王记录", "content": "双方陈述意见。",
+        "result": "达成口头协议", "simplified": False, "read_back": True})
+    if oral_agreement:
+        records.add_oral_agreement(dispute, user, {
+            "facts": "两户因排水沟堵塞发生争执。", "content": "双方共同疏通排水沟。", "performance": "当场履行",
+            "agreed_date": TODAY, "mediators": mediators, "registrar": "王记录"})
+
+
 def advance(dispute: Dispute, status: str) -> Dispute:
     """Bring a fresh REPORTED dispute to ``status`` through the real services (as zhongxin)."""
     staff = _user("zhongxin")
@@ -94,7 +114,7 @@ def advance(dispute: Dispute, status: str) -> Dispute:
                 if status == "FAILED":
                     workflow.fail(dispute, staff, reason="双方分歧大", channels_explained=True)
                 elif status in ("AGREED", "PERFORMING", "PERFORMED", "NOT_PERFORMED", "CLOSED", "ARCHIVED"):
-                    workflow.mark_agreed(dispute, "ORAL", staff, TODAY)
+                    add_dossier_records(dispute, staff)  # notice, session, oral agreement → AGREED
                     if status != "AGREED":
                         outcome = {"PERFORMING": "PERFORMING", "NOT_PERFORMED": "NOT_PERFORMED"}.get(status, "PERFORMED")
                         workflow.performance(dispute, staff, outcome=outcome)
@@ -216,6 +236,7 @@ def test_accept_numbers_sets_deadline_and_level(app):
     assert dispute.case_no == f"（{accepted.year}）西坪人调字第001号"
     assert dispute.deadline == accepted + timedelta(days=app.config["DEFAULT_DEADLINE_DAYS"])
     assert dispute.handling_level == "VILLAGE"
+    assert search_key(dispute.case_no) in dispute.search_text  # the ledger finds it by its number
 
 
 def test_accept_by_town_committee_sets_town_level(app):

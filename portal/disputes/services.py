@@ -80,6 +80,7 @@ def assign_case_number(dispute: Dispute, committee: MediationCommittee, on: date
     dispute.committee = committee
     dispute.case_year, dispute.case_seq = on.year, seq
     dispute.case_no = format_case_no(committee, on.year, seq)
+    refresh_search_text(dispute)  # the ledger finds a case by its number
     return dispute.case_no
 
 
