@@ -45,7 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     with app.app_context():
         from portal.dialect import configure_engine
-        configure_engine(db.engine)
+        configure_engine(db.engine, busy_ms=app.config.get("SQLITE_BUSY_MS", 30_000))
     security.init_app(app)
     web.init_app(app)
     pdf.init_app(app)

@@ -60,6 +60,8 @@ def default_config(instance_path: str) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # SQLite: how long (ms) a request waits for the write lock before "database is locked" (503).
+        "SQLITE_BUSY_MS": _int_env("PORTAL_SQLITE_BUSY_MS", 30_000),
         "UPLOAD_FOLDER": str(Path(instance_path) / "uploads"),
         "MAX_CONTENT_LENGTH": _int_env("PORTAL_MAX_UPLOAD_MB", 20) * 1024 * 1024,
         # Sessions: level-2 baseline for shared PCs (idle expiry, no remember-me cookie).

@@ -21,6 +21,7 @@ ERROR_MESSAGES = {
     409: _l("This record was changed by someone else."),
     413: _l("The file is too large."),
     500: _l("Something went wrong on the server. Nothing you saved was lost; please try again."),
+    503: _l("The system is busy; nothing was saved. Please try again."),
 }
 
 
@@ -50,6 +51,33 @@ def render_error(code: int):
         db.session.rollback()
         current_app.logger.exception("Unhandled error on %s", request.path)
     return add_vary(current_app.make_response((render_template(template, code=code, message=message), code)))
+
+
+def handle_operational_error(error):
+    """A database error that reached the view: roll back, then answer.
+
+    SQLite's "database is locked" (the write lock stayed taken longer than ``SQLITE_BUSY_MS``) is not
+    a bug but a busy moment: 503 with "The system is busy; nothing was saved. Please try again." and
+    ``Retry-After``. An htmx request gets the small fragment, put at the top of ``#main``
+    (``HX-Retarget``/``HX-Reswap``) so the form and everything typed into it stay on the page. Any
+    other database error is a 500 as before. Takes the ``sqlalchemy.exc.OperationalError``.
+    """
+    from flask import current_app
+
+    from portal.dialect import is_lock_timeout, reads_only_from_now
+    from portal.extensions import db
+    from portal.htmx import is_htmx
+    if not is_lock_timeout(error):
+        return render_error(500)
+    db.session.rollback()
+    reads_only_from_now()  # the page below reloads the user: without waiting for the lock again
+    current_app.logger.warning("database locked on %s %s: answered 503", request.method, request.path)
+    response = render_error(503)
+    response.headers["Retry-After"] = "5"
+    if is_htmx():
+        response.headers["HX-Retarget"] = "#main"
+        response.headers["HX-Reswap"] = "afterbegin"
+    return response
 
 
 #: Main menu: (endpoint, lazy label, capability or None). Entries whose endpoint is not registered
@@ -88,3 +116,5 @@ def init_app(app: Flask) -> None:
 
     for code in (400, 403, 404, 405, 413, 500):
         app.register_error_handler(code, lambda error, code=code: render_error(code))
+    from sqlalchemy.exc import OperationalError
+    app.register_error_handler(OperationalError, handle_operational_error)
