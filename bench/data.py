@@ -1,7 +1,7 @@
 """Benchmark data: a migrated database with the demo town, demo accounts and N bulk disputes.
 
 Seeding 100,000 disputes takes about half a minute, so the seeded file is cached under
-``$PORTAL_BENCH_CACHE`` (default ``/tmp/portal-bench-cache``), keyed by the migrations, the seeders
+``$PORTAL_BENCH_CACHE`` (default ``bench/data/cache`` in the checkout, ignored by git), keyed by the migrations, the seeders
 and N; every run works on a fresh copy in its own instance folder.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ def seeded_database(count: int) -> Path:
 
     Builds it with ``python -m bench.seed`` when missing (prints the seeding time).
     """
-    cache = Path(os.environ.get("PORTAL_BENCH_CACHE", "/tmp/portal-bench-cache"))
+    cache = Path(os.environ.get("PORTAL_BENCH_CACHE") or Path(__file__).resolve().parent / "data" / "cache")
     target = cache / f"disputes-{count}-{_cache_key(count)}.sqlite3"
     if target.exists():
         return target
