@@ -655,7 +655,7 @@ def archive(dispute: Dispute, user: User) -> DisputeEvent:
     check(dispute, "archive", user)
     problems = [str(message) for checker in ARCHIVE_CHECKS for message in checker(dispute)]
     if problems:
-        raise TransitionError("；".join(problems))
+        raise TransitionError(" ".join(problems))
     return _finish(dispute, user, "ARCHIVED", _Changes(), to_status=ARCHIVED)
 
 
