@@ -44,7 +44,7 @@ def run_migrations_online() -> None:
         conf_args = current_app.extensions["migrate"].configure_args
         with engine.connect() as connection:
             context.configure(connection=connection, target_metadata=target_db.metadata, render_item=render_item,
-                              **conf_args)
+                              include_name=portal_db.include_in_schema_compare, **conf_args)
             with context.begin_transaction():
                 context.run_migrations()
                 if sqlite:

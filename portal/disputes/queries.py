@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from sqlalchemy import String, case, cast, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Select
 from werkzeug.datastructures import MultiDict
 
-from portal.dialect import like_pattern
+from portal.dialect import text_search
 from portal.dictionaries import choices, labels
 from portal.disputes.forms import (HANDLING_LEVEL_LABELS, RESULT_LABELS, STATUS_GROUP_LABELS, STATUS_GROUPS,
                                    STATUS_LABELS)
@@ -138,7 +138,7 @@ def _text_condition(q: str):
     phone = normalize_phone(q)
     if phone and phone.replace("-", "").isdigit():
         keys.add(search_key(phone))
-    return or_(*(Dispute.search_text.like(like_pattern(k), escape="\\") for k in keys))
+    return or_(*(text_search(Dispute.id, Dispute.search_text, k) for k in keys))
 
 
 def _order(sort: str) -> list:
@@ -150,13 +150,114 @@ def _order(sort: str) -> list:
     elif name == "risk":
         ranks = {code: index for index, code in enumerate(labels(RISK_LEVEL))}
         key = case(ranks, value=Dispute.risk_level, else_=-1) if ranks else Dispute.risk_level
-        order = [key.desc() if descending else key.asc(), Dispute.found_date.desc()]
+        return [key.desc() if descending else key.asc(), Dispute.found_date.desc(), Dispute.id.desc()]
     elif name == "case_no":
         order = [Dispute.case_no.is_(None), Dispute.case_year.desc() if descending else Dispute.case_year.asc(),
                  Dispute.case_no.desc() if descending else Dispute.case_no.asc()]
     else:
         order = [Dispute.found_date.desc() if descending else Dispute.found_date.asc()]
     return order + [Dispute.id.desc() if descending else Dispute.id.asc()]
+
+
+@dataclass
+class _Segment:
+    """A run of rows of one sort that an index returns in order: extra condition, ORDER BY, and which
+    values of the sort's group key (see :func:`_segments`) belong to it."""
+
+    where: Any
+    order: list
+    holds: Callable[[Any], bool]
+
+
+def _segments(sort: str) -> tuple[Any, list[_Segment]]:
+    """Split ``sort`` into index-ordered segments: ``(group key or None, segments)``; with a group key,
+    one ``GROUP BY`` count sizes every segment, else each is counted alone. The ledger's pages walk the
+    segments in turn; each ORDER BY matches an index of models.dispute._ledger_indexes exactly."""
+    descending = sort.startswith("-")
+    name = sort.lstrip("-")
+
+    def direction(column):
+        return column.desc() if descending else column.asc()
+
+    if name == "risk":  # dictionary order of the levels; codes outside the dictionary rank first (-1)
+        codes = list(labels(RISK_LEVEL))
+        newest = [Dispute.found_date.desc(), Dispute.id.desc()]
+        runs = [_Segment(Dispute.risk_level.not_in(codes), newest,
+                         lambda value: value not in codes)]
+        runs += [_Segment(Dispute.risk_level == code, newest, lambda value, code=code: value == code)
+                 for code in codes]
+        return Dispute.risk_level, (runs[::-1] if descending else runs)
+    if name == "deadline":
+        key = _effective_deadline()
+        return None, [_Segment(key.is_not(None), [direction(key), direction(Dispute.id)], lambda v: not v),
+                               _Segment(key.is_(None), [direction(Dispute.id)], bool)]
+    if name == "case_no":
+        return None, [
+            _Segment(Dispute.case_no.is_not(None),
+                     [direction(Dispute.case_year), direction(Dispute.case_no), direction(Dispute.id)],
+                     lambda v: not v),
+            _Segment(Dispute.case_no.is_(None), [direction(Dispute.id)], bool)]
+    return None, [_Segment(None, [direction(Dispute.found_date), direction(Dispute.id)], lambda v: True)]
+
+
+@dataclass
+class LedgerPage:
+    """One page of the ledger, with the attributes of Flask-SQLAlchemy's ``Pagination`` that the
+    templates use (``items``, ``page``, ``pages``, ``total``, ``has_prev`` …)."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(0, -(-self.total // self.per_page))
+
+    has_prev = property(lambda self: self.page > 1)
+    has_next = property(lambda self: self.page < self.pages)
+    prev_num = property(lambda self: self.page - 1 if self.page > 1 else None)
+    next_num = property(lambda self: self.page + 1 if self.page < self.pages else None)
+
+    def __iter__(self):
+        return iter(self.items)
+
+
+def ledger_page(user: User, args: LedgerArgs, per_page: int = PER_PAGE) -> LedgerPage:
+    """Page ``args.page`` of the ledger (a page past the end shows the last one), rows eager-loaded.
+
+    Fast at 100,000 disputes: one count grouped by the sort's segment key, then per segment touched by
+    the page the ids from an index walk (OFFSET skips index entries, not table rows), then the rows by
+    id. Same rows and order as :func:`ledger_query`.
+    """
+    where = ledger_query(user, args).whereclause
+    group_key, segments = _segments(args.sort)
+    if group_key is not None:  # one index-only count grouped by the segments' key
+        counts = db.session.execute(select(group_key, func.count()).select_from(Dispute).where(where)
+                                    .group_by(group_key)).all()
+        sizes = [sum(n for value, n in counts if segment.holds(value)) for segment in segments]
+    else:  # one count per segment, each an index range
+        sizes = [db.session.scalar(select(func.count()).select_from(Dispute).where(where, *(
+            [segment.where] if segment.where is not None else []))) for segment in segments]
+    total = sum(sizes)
+    page = max(1, min(args.page, -(-total // per_page) or 1))
+    offset, wanted, ids = (page - 1) * per_page, per_page, []
+    for segment, size in zip(segments, sizes):
+        if wanted <= 0:
+            break
+        if offset >= size:
+            offset -= size
+            continue
+        stmt = select(Dispute.id).where(where)
+        if segment.where is not None:
+            stmt = stmt.where(segment.where)
+        found = list(db.session.scalars(stmt.order_by(*segment.order).offset(offset).limit(wanted)))
+        ids += found
+        wanted -= len(found)
+        offset = 0
+    rows = {d.id: d for d in db.session.scalars(with_ledger_loading(select(Dispute).where(Dispute.id.in_(ids))))} \
+        if ids else {}
+    return LedgerPage([rows[i] for i in ids if i in rows], page, per_page, total)
 
 
 def ledger_query(user: User, args: Mapping[str, Any] | LedgerArgs) -> Select:

@@ -261,10 +261,7 @@ def ledger():
     gets the whole page.
     """
     args = queries.parse_ledger_args(request.args)
-    stmt = queries.with_ledger_loading(queries.ledger_query(current_user, args))
-    page = db.paginate(stmt, page=args.page, per_page=queries.PER_PAGE, error_out=False)
-    if not page.items and page.pages and args.page > page.pages:
-        page = db.paginate(stmt, page=page.pages, per_page=queries.PER_PAGE, error_out=False)
+    page = queries.ledger_page(current_user, args)
     context = {"args": args, "page": page, "today": local_today(), "status_labels": STATUS_LABELS,
                "level_labels": HANDLING_LEVEL_LABELS, "category_labels": labels(CATEGORY),
                "risk_labels": labels(RISK_LEVEL), "channel_labels": labels(CHANNEL), "case_url": case_url}
