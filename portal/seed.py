@@ -16,12 +16,13 @@ from portal.models.user import (ADMIN, COUNTY_VIEWER, GRID_WORKER, MEDIATOR, TOW
 DEMO_PASSWORD = "portal-demo-2026"
 COUNTY_NAME, COUNTY_CODE = "清河县", "620599000000"
 TOWN_NAME, TOWN_CODE, TOWN_PREFIX = "白沙镇", "620599101000", "白沙"
-#: (name, case prefix, number of grids): 13 villages and one community, 2–4 grids each.
+#: (name, case prefix, number of grids): 13 villages and one community, 2–4 grids each. The names are
+#: those of the town's sample ledger (shared/data/ledger-sample-2026-10.xlsx), so it imports as it is.
 VILLAGES = [
-    ("白沙村", "白沙村", 4), ("东湾村", "东湾", 3), ("西坪村", "西坪", 2), ("南河村", "南河", 3),
-    ("北岭村", "北岭", 2), ("柳树村", "柳树", 3), ("杨庄村", "杨庄", 2), ("红星村", "红星", 4),
-    ("新庄村", "新庄", 2), ("石门村", "石门", 3), ("马家村", "马家", 2), ("王家湾村", "王家湾", 3),
-    ("李家坪村", "李家坪", 2), ("白沙社区", "白沙社区", 4),
+    ("白沙村", "白沙村", 4), ("上庄村", "上庄", 3), ("西坪村", "西坪", 2), ("南山村", "南山", 3),
+    ("北川村", "北川", 3), ("柳树村", "柳树", 3), ("杨家村", "杨家", 3), ("河湾村", "河湾", 4),
+    ("新民村", "新民", 3), ("下庄村", "下庄", 3), ("李家村", "李家", 3), ("王家庄村", "王家庄", 3),
+    ("东沟村", "东沟", 2), ("白沙社区", "白沙社区", 4),
 ]
 GRID_NUMERALS = "一二三四"
 #: Invented mediators per village committee: (title, sex, position); at least one woman each

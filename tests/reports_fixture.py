@@ -1,6 +1,6 @@
 """October 2026 in the demo town, built by hand with known figures (issue 5 tests).
 
-Villages: V1 白沙村, V2 东湾村, V3 西坪村 (cun03), V4 南河村 (files a zero report); T = 镇本级.
+Villages: V1 白沙村, V2 上庄村, V3 西坪村 (cun03), V4 南山村 (files a zero report); T = 镇本级.
 See tests/test_statistics.py for the expected table, worked out by hand from this list.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ def build_october() -> dict:
     zhongxin = db.session.scalar(select(User).where(User.username == "zhongxin"))
     town = db.session.scalar(select(OrgUnit).where(OrgUnit.level == TOWN))
     villages = {u.name: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.level == VILLAGE))}
-    units = {"V1": villages["白沙村"], "V2": villages["东湾村"], "V3": villages["西坪村"], "V4": villages["南河村"],
+    units = {"V1": villages["白沙村"], "V2": villages["上庄村"], "V3": villages["西坪村"], "V4": villages["南山村"],
              "T": town}
     d = {}
 

@@ -99,11 +99,11 @@ def test_reorder_up_and_down(admin):
     town = unit("白沙镇")
     names = lambda: [u.name for u in db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == town.id)
                                                          .order_by(OrgUnit.sort, OrgUnit.id))]
-    assert names()[:3] == ["白沙村", "东湾村", "西坪村"]
+    assert names()[:3] == ["白沙村", "上庄村", "西坪村"]
     assert admin.post(f"/admin/org/{unit('西坪村').id}/move/up", headers=HX).status_code == 200
-    assert names()[:3] == ["白沙村", "西坪村", "东湾村"]
+    assert names()[:3] == ["白沙村", "西坪村", "上庄村"]
     admin.post(f"/admin/org/{unit('白沙村').id}/move/down", headers=HX)
-    assert names()[:3] == ["西坪村", "白沙村", "东湾村"]
+    assert names()[:3] == ["西坪村", "白沙村", "上庄村"]
     admin.post(f"/admin/org/{unit('西坪村').id}/move/up", headers=HX)  # already first: no change
     assert names()[0] == "西坪村"
 
@@ -205,7 +205,7 @@ def test_add_mediators_and_composition_warnings(admin, zh_text):
 
 
 def test_too_many_members_warns(admin, zh_text):
-    committee = committee_of("东湾村")
+    committee = committee_of("上庄村")
     for i in range(7):
         admin.post(f"/admin/committees/{committee.id}/mediators", headers=HX,
                    data={"name": f"委员{i}", "sex": "M", "position": "MEMBER", "appointment_type": "MEMBER"})

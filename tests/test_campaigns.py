@@ -24,7 +24,7 @@ def test_campaign_zero_report_versus_not_filed(october, client, auth):
                                                        "villages": [v3.id, v4.id]})
     assert response.status_code == 302
     campaign = db.session.scalar(select(Campaign))
-    assert {v.name for v in campaign.villages} == {"西坪村", "南河村"}
+    assert {v.name for v in campaign.villages} == {"西坪村", "南山村"}
     # 西坪村 found a dispute in the campaign: a zero report is refused, with the input kept
     bad = client.post(f"/reports/returns?campaign={campaign.id}",
                       data={"village": v3.id, "rounds": "3", "zero_report": "y", "note": "巡查三次"})
@@ -41,13 +41,13 @@ def test_campaign_zero_report_versus_not_filed(october, client, auth):
 
     summary = client.get(f"/reports/C{campaign.id}/20261001-20261020").get_data(as_text=True)
     assert "国庆期间矛盾纠纷集中排查化解专项行动" in summary
-    assert [row for row in ("西坪村", "南河村") if row in summary] == ["西坪村", "南河村"]
-    assert "东湾村" not in summary.split('id="table1"')[1].split("</table>")[0]
+    assert [row for row in ("西坪村", "南山村") if row in summary] == ["西坪村", "南山村"]
+    assert "上庄村" not in summary.split('id="table1"')[1].split("</table>")[0]
 
     from pypdf import PdfReader
     pdf = client.get(f"/reports/C{campaign.id}/20261001-20261020/report.pdf").data
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
-    assert "零报告（1个）：南河村" in text
+    assert "零报告（1个）：南山村" in text
     assert "未报送（1个）：西坪村" in text
 
 

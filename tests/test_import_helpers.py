@@ -14,7 +14,7 @@ from portal.models.org import GRID, TOWN, VILLAGE, MediationCommittee, OrgUnit
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "ledger-sample-2026-10.xlsx"
 
-#: The villages the sample ledger names that the demo town lacks (the demo has 白沙村, 西坪村, 柳树村).
+#: The villages the sample ledger names (all of them are villages of the demo town).
 SAMPLE_VILLAGES = ("上庄村", "杨家村", "王家庄村", "南山村", "李家村", "下庄村", "北川村", "新民村", "河湾村",
                    "东沟村")
 
@@ -30,9 +30,15 @@ ID_X = "62052119801013600X"
 
 
 def add_sample_villages() -> None:
-    """Add the sample's villages (each with 第一–第三网格 and a committee) to the demo town."""
+    """Make sure the sample's villages exist, each with 第一–第三网格 and a committee.
+
+    The demo town already has them (portal/seed.py); this only adds what a test database lacks.
+    """
     town = db.session.scalar(select(OrgUnit).where(OrgUnit.level == TOWN))
+    existing = set(db.session.scalars(select(OrgUnit.name).where(OrgUnit.level == VILLAGE)))
     for index, name in enumerate(SAMPLE_VILLAGES, start=20):
+        if name in existing:
+            continue
         village = OrgUnit(level=VILLAGE, name=name, parent=town, sort=index)
         db.session.add(village)
         for n, numeral in enumerate("一二三", start=1):

@@ -56,7 +56,7 @@ def ledger(app):
                               category="CONTRACT", title="赵某合同纠纷", found_date=date(2026, 8, 15),
                               risk_level="YELLOW", status="CLOSED", accepted_date=date(2026, 8, 16),
                               resolved_date=date(2026, 9, 10), result="AGREED_WRITTEN", handling_level="TOWN")
-    d["percent"] = make_dispute("东湾村", [{"name": "孙七"}], title="孙某纠纷", category="OTHER", summary="完成率100%_待核实",
+    d["percent"] = make_dispute("上庄村", [{"name": "孙七"}], title="孙某纠纷", category="OTHER", summary="完成率100%_待核实",
                                 found_date=date(2026, 7, 1), status="REFERRED")
     d["soon"] = make_dispute("西坪村第二网格", [{"name": "周八"}], title="周某纠纷", category="DAMAGES", found_date=today - timedelta(days=2),
                              status="ACCEPTED", accepted_date=today - timedelta(days=1), deadline=today + timedelta(days=5))

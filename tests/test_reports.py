@@ -59,7 +59,7 @@ def test_submit_freezes_pdf_and_later_edits_only_reach_a_new_version(october, cl
     assert 'data-row="ALL"' in page
 
     assert client.post(_url(october, "/reopen"), data={"reason": ""}).status_code == 422
-    assert client.post(_url(october, "/reopen"), data={"reason": "东湾村一件纠纷结果更正"}).status_code == 302
+    assert client.post(_url(october, "/reopen"), data={"reason": "上庄村一件纠纷结果更正"}).status_code == 302
     versions = db.session.scalars(select(ReportVersion).order_by(ReportVersion.version)).all()
     assert [(v.version, v.status) for v in versions] == [(1, "SUBMITTED"), (2, "DRAFT")]
     assert versions[0].superseded_by_id == versions[1].id

@@ -34,7 +34,7 @@ def test_village_cadre_sees_only_own_village(client, auth):
     assert own.status_code == 200 and "西坪村第一网格" in own.text
 
 
-@pytest.mark.parametrize("other", ["东湾村", "白沙社区"])
+@pytest.mark.parametrize("other", ["上庄村", "白沙社区"])
 def test_other_village_is_404_for_cadre(client, auth, other):
     auth.login("cun03")
     response = client.get(f"/villages/{village(other).id}")
@@ -61,7 +61,7 @@ def test_get_org_unit_or_404_outside_scope(app, user):
     with app.test_request_context():
         assert get_org_unit_or_404(village("西坪村").id, user("cun03")).name == "西坪村"
         with pytest.raises(NotFound):
-            get_org_unit_or_404(village("东湾村").id, user("cun03"))
+            get_org_unit_or_404(village("上庄村").id, user("cun03"))
 
 
 def test_village_n_belongs_to_cun0n(user):

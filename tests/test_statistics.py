@@ -30,13 +30,13 @@ EXPECTED_T1 = {
     # 0.50. d13's October agreement (written, 20000 yuan, performed) belongs to September's cohort, but
     # its 上访 flag (12 persons) counts here: d13 concluded on 8 Oct. Transferred d4 (07:30 on 1 Oct
     # Beijing time). Open d4 (escalated); d8 is settled, not open.
-    "东湾村": ["0", "3", "1", "1", "0", "0", "1", "1", "100.0", "0", "1", "0.50", "1", "0", "0", "0",
+    "上庄村": ["0", "3", "1", "1", "0", "0", "1", "1", "100.0", "0", "1", "0.50", "1", "0", "0", "0",
             "1", "12", "0", "0", "0", "0", "1", "1", "0"],
     # found d5, referred out (never accepted, not open-settled): transferred 1 and open 1, nothing mediated.
     "西坪村": ["0", "1", "0", "0", "0", "0", "0", "0", "—", "0", "0", "0", "0", "0", "0", "0",
             "0", "0", "0", "0", "0", "0", "1", "1", "0"],
-    "南河村": ["2"] + ZERO_ROW[1:],
-    "北岭村": ZERO_ROW,
+    "南山村": ["2"] + ZERO_ROW[1:],
+    "北川村": ZERO_ROW,
     # found d6 (d14 was found on 28 Sep); mediated d6 (court-entrusted → 委托移送) and d14 (申请, accepted
     # 25 Oct). d14's agreement came on 5 Nov but it is in October's cohort: success 1 of 2 → 50.0,
     # written 1, 80000 yuan → 8.00, judicially confirmed 1 (not "performed": 3.9 lists only PERFORMED and
@@ -100,7 +100,7 @@ def test_table2_every_cell(app, october, user):
 def test_major_extract_masks_names(app, october, user):
     with app.test_request_context():
         f = _figures(october, "zhongxin", user)
-    assert [(m["village"], m["parties"]) for m in f["major"]] == [("东湾村", "张某、白沙某建筑有限公司"),
+    assert [(m["village"], m["parties"]) for m in f["major"]] == [("上庄村", "张某、白沙某建筑有限公司"),
                                                                  ("镇本级", "赵某、钱某")]
     assert "张三" not in str(f)
 
@@ -218,7 +218,7 @@ def test_cadre_sees_only_own_village(app, october, user, client, auth):
     assert client.get(f"/reports/T{october['T'].id}/2026-10").status_code == 404
     assert client.get(f"/reports/V{october['V1'].id}/2026-10").status_code == 404
     page = client.get(f"/reports/V{village.id}/2026-10").get_data(as_text=True)
-    assert "西坪村" in page and "白沙村" not in page and "东湾村" not in page
+    assert "西坪村" in page and "白沙村" not in page and "上庄村" not in page
     # a figure link forged for the whole town lists only the cadre's own disputes
     from portal.disputes.queries import ledger_query
     from portal.extensions import db

@@ -208,7 +208,7 @@ def tree_children(root: OrgUnit) -> dict[int | None, list[OrgUnit]]:
 
 
 def unit_path(unit: OrgUnit, root: OrgUnit | None = None) -> str:
-    """``白沙镇 / 东湾村 / 东湾村第一网格``: the names from below ``root`` (or the top) down to ``unit``."""
+    """``白沙镇 / 上庄村 / 上庄村第一网格``: the names from below ``root`` (or the top) down to ``unit``."""
     names = []
     node: OrgUnit | None = unit
     while node is not None:

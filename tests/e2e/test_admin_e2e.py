@@ -42,7 +42,7 @@ def test_admin_adds_grid_with_error_in_place(page, login, live_app):
 
 
 def test_expired_session_on_htmx_action_goes_to_login_and_back(page, login, live_app):
-    village = unit_id(live_app, "东湾村")
+    village = unit_id(live_app, "上庄村")
     login("admin")
     page.goto("/admin/org")
     page.context.clear_cookies()  # the session is gone (expired cookie dropped by the browser)

@@ -19,8 +19,8 @@ def _ledger_disputes(live_app) -> None:
         if db.session.scalar(select(Dispute).where(Dispute.title.like("E2E台账%"))):
             return
         user = db.session.scalar(select(User).where(User.username == "zhongxin"))
-        for i, (village, category) in enumerate([("东湾村", "NEIGHBOUR"), ("西坪村", "MARRIAGE_FAMILY"),
-                                                 ("南河村", "NEIGHBOUR")]):
+        for i, (village, category) in enumerate([("上庄村", "NEIGHBOUR"), ("西坪村", "MARRIAGE_FAMILY"),
+                                                 ("南山村", "NEIGHBOUR")]):
             unit = db.session.scalar(select(OrgUnit).where(OrgUnit.name == village))
             create_dispute(user=user, location=unit, fields={
                 "title": f"E2E台账{i}", "summary": "浏览器测试", "category": category,
