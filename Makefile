@@ -2,7 +2,7 @@
 #   make run    set up everything and serve the portal with demo data on http://127.0.0.1:8000
 #   make test   set up everything (plus test tools) and run the whole test suite
 #   make bench  run the benchmarks (bench/README.md)
-#   make i18n   extract msgids and update the zh_CN catalog
+#   make i18n   extract msgids and update the Simplified Chinese catalog (zh_Hans_CN)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -67,9 +67,9 @@ bench-quick: setup-test
 clean:
 	rm -rf $(VENV) .pytest_cache
 
-# Translations: collect every msgid into messages.pot and merge it into the zh_CN catalog (then
-# translate the new entries in portal/translations/zh_CN/LC_MESSAGES/messages.po; tests/test_i18n.py
+# Translations: collect every msgid into messages.pot and merge it into the Simplified Chinese catalog (then
+# translate the new entries in portal/translations/zh_Hans_CN/LC_MESSAGES/messages.po; tests/test_i18n.py
 # fails while one is missing).
 i18n: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations -l zh_CN --no-fuzzy-matching
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations -l zh_Hans_CN --no-fuzzy-matching

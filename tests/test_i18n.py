@@ -9,7 +9,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOG = ROOT / "portal" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+CATALOG = ROOT / "portal" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}  # as `make i18n`: -k _l -k lazy_gettext
 
 
@@ -46,3 +46,16 @@ def test_every_msgid_has_a_chinese_translation():
         if not translated:
             missing.append(f"{where}: {msgid!r}")
     assert not missing, f"{len(missing)} msgids without a Chinese translation (run make i18n):\n" + "\n".join(missing)
+
+
+def test_pages_are_chinese_by_default_and_english_on_request(client, auth, user):
+    """The catalog is actually used: Chinese by default (zh_CN → Babel's zh_Hans_CN), English per user."""
+    from portal.extensions import db
+
+    assert "登录" in client.get("/auth/login").get_data(as_text=True)
+    auth.login("zhongxin")
+    page = client.get("/").get_data(as_text=True)
+    assert "台账" in page and "演示账号" in page and ">Ledger<" not in page
+    user("zhongxin").locale = "en"
+    db.session.commit()
+    assert ">Ledger<" in client.get("/").get_data(as_text=True)
