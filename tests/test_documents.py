@@ -85,20 +85,22 @@ def test_dossier_numbering_matches_contents(client, filled):
             "investigation-interviewee": "李四", "investigation-recorder": "王记录",
             "investigation-content": "问：围墙何时所建？\n答：去年十月。\n" * 30})
     pdf = client.post(f"/records/{filled.id}/documents/dossier.pdf", data={"print-copies": "1"}).data
-    pages = [_squash(t) for t in pdf_page_texts(pdf)]
+    raw_pages = pdf_page_texts(pdf)
+    pages = [_squash(t) for t in raw_pages]
     assert len(pages) >= 10
     # Page numbers "— N —" run on through the whole dossier (cover unnumbered).
     for number, text in enumerate(pages[1:-1], start=2):   # the back cover is unnumbered too
         assert f"—{number}—" in text, (number, text[-40:])
     contents = pages[1]
     assert "卷内目录" in contents
-    rows = re.findall(r"(人民调解[^\d–]*?|封底)(\d+)(?:–(\d+))?", contents)
+    rows = _contents_rows(raw_pages[1])
     assert rows
-    for title, start, end in rows:
+    for title, cell in rows:
+        start, _sep, end = cell.partition("–")
         start = int(start)
-        assert title.replace("协议书", "协议书") in pages[start - 1] or title == "封底", (title, start)
+        assert title in pages[start - 1] or title == "封底", (title, start)
         if end:
-            assert int(end) >= start
+            assert int(end) > start
     assert f"本卷宗连面带底共计{len(pages)}页" in pages[-1]
     # The standalone contents PDF has the same numbers.
     alone = _squash(pdf_text(client.get(f"/records/{filled.id}/documents/contents.pdf").data))
@@ -143,3 +145,37 @@ def test_name_survives_storage_and_search(app, user):
     db.session.expire_all()
     assert [p.name for p in dispute.parties] == ["张𠮷", "王𧮞"]
     assert search_key("王𧮞") in dispute.search_text
+
+
+def _contents_rows(page_text: str) -> list[tuple[str, str]]:
+    """(title, printed page cell) per row of the contents page (lines: 序号 文书名称 页号 [备注])."""
+    rows = []
+    for line in page_text.splitlines():
+        if m := re.match(r"^\s*\d+\s+(\D+?)\s*(\d+(?:–\d+)?)(?:\s|$)", line):
+            rows.append((_squash(m[1]), m[2]))
+    return rows
+
+
+def test_contents_print_one_number_for_one_page_and_a_range_otherwise(client, filled):
+    """卷内目录 (domain.md 6.2): "3" for a document of one page, "3–5" for a longer one, never "3–3"."""
+    sign_and_scan(client, filled, effective_on=TODAY - timedelta(days=1))
+    client.post(f"/records/{filled.id}/investigation", data={   # a second, long investigation: 2+ pages
+        "investigation-held_at": f"{(TODAY - timedelta(days=6)).isoformat()}T15:00",
+        "investigation-place": "现场", "investigation-investigators": "赵某甲", "investigation-interviewee": "李四",
+        "investigation-recorder": "王记录", "investigation-content": "问：围墙何时所建？\n答：去年十月。\n" * 40})
+    pdf = client.post(f"/records/{filled.id}/documents/dossier.pdf", data={"print-copies": "1"}).data
+    pages = pdf_page_texts(pdf)
+    rows = _contents_rows(pages[1])
+    assert [title for title, _cell in rows][-1] == "封底" and len(rows) >= 6, pages[1]
+    # Each document runs from its first page to the page before the next document starts.
+    starts = [int(cell.split("–")[0]) for _title, cell in rows] + [len(pages) + 1]
+    for (title, cell), start, following in zip(rows, starts, starts[1:]):
+        last = following - 1
+        assert cell == (str(start) if last == start else f"{start}–{last}"), (title, cell, start, last)
+        assert title in _squash(pages[start - 1]) or title == "封底", (title, start)
+    cells = [cell for _title, cell in rows]
+    assert any("–" in c for c in cells) and any("–" not in c for c in cells[:-1])
+    assert not re.search(r"(\d+)–\1(?!\d)", _squash(pages[1]))
+    # The standalone contents page prints the same cells.
+    alone = pdf_page_texts(client.get(f"/records/{filled.id}/documents/contents.pdf").data)
+    assert _contents_rows(alone[0]) == rows

@@ -200,17 +200,20 @@ def version_of(kind: str, ctx: dict[str, Any]) -> str:
 
 
 def render_html(dispute: Dispute, kind: str, *, draft: bool, code: Optional[str] = None,
-                verify_url: Optional[str] = None, unprintable: Optional[list[str]] = None) -> str:
+                verify_url: Optional[str] = None, unprintable: Optional[list[str]] = None,
+                single_pages: frozenset[int] = frozenset()) -> str:
     """Render the HTML of document ``kind`` for ``dispute``.
 
     ``draft`` adds the 草稿 watermark and, when ``unprintable`` characters are given, a warning box
     listing them; ``code``/``verify_url`` print the verification footer with its QR code.
+    ``single_pages`` (dossier and contents): numbers of the parts that fit on one page, whose
+    contents row prints one page number instead of a range (see :func:`document_pdf`).
     Raises KeyError for an unknown kind.
     """
     title = DOCUMENTS[kind]
     ctx = base_context(dispute)
     ctx.update(kind=kind, doc_title=title, draft=draft, body_class="small", verification_code=code, verification_url=verify_url,
-               qr_data_uri=qr_data_uri, unprintable=unprintable or [])
+               qr_data_uri=qr_data_uri, unprintable=unprintable or [], single_pages=single_pages)
     if kind in ("dossier", "contents", "cover"):
         ctx["parts"] = dossier_parts(ctx)
         ctx["only"] = kind
@@ -253,13 +256,44 @@ def check_printable(dispute: Dispute, kind: str) -> list[str]:
     return unprintable_chars(html_text(render_html(dispute, kind, draft=False)))
 
 
+def _layout(html: str):
+    return HTML(string=html, base_url=path2url(STATIC_DIR), url_fetcher=StaticOnlyURLFetcher()).render()
+
+
+def single_page_parts(document) -> frozenset[int]:
+    """Numbers (1-based, binding order) of the dossier parts of a rendered ``document`` whose first
+    page (anchor ``part-N``) is also their last (anchor ``part-N-end``)."""
+    where: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            where.setdefault(anchor, index)
+    return frozenset(n for n in range(1, len(where) + 1)
+                     if f"part-{n}" in where and where[f"part-{n}"] == where.get(f"part-{n}-end"))
+
+
+def document_pdf(dispute: Dispute, kind: str, **options: Any) -> tuple[bytes, int]:
+    """Render document ``kind`` of ``dispute`` to PDF; returns ``(pdf bytes, page count)``.
+
+    ``options`` are those of :func:`render_html`. The contents of the dossier (卷内目录, domain.md
+    6.2) print "3" for a one-page document and "3–5" for a range: CSS cannot compare two page
+    numbers, so the dossier is laid out once to find the one-page parts and rendered again with
+    those rows reduced to their first page (same layout, numbers still from ``target-counter``).
+    """
+    html = render_html(dispute, kind, **options)
+    if kind in ("dossier", "contents"):
+        singles = single_page_parts(_layout(html))
+        if singles:
+            html = render_html(dispute, kind, single_pages=singles, **options)
+    return write_pdf(html, kind)
+
+
 def write_pdf(html: str, kind: str) -> tuple[bytes, int]:
     """Render ``html`` to PDF and return ``(pdf bytes, page count)``.
 
     Uses WeasyPrint's document API with portal.pdf's static-only URL fetcher. For ``contents``
     only the contents page(s) of the dossier are kept, so their numbers match the whole dossier.
     """
-    document = HTML(string=html, base_url=path2url(STATIC_DIR), url_fetcher=StaticOnlyURLFetcher()).render()
+    document = _layout(html)
     pages = document.pages
     if kind == "contents":
         start = next(i for i, page in enumerate(pages) if "contents" in page.anchors)

@@ -279,8 +279,7 @@ def preview_document(dispute_id: int, kind: str):
     dispute = get_dispute_or_404(dispute_id, current_user)
     _kind_or_404(kind)
     unprintable = documents.check_printable(dispute, kind)
-    html = documents.render_html(dispute, kind, draft=True, unprintable=unprintable)
-    pdf, _pages = documents.write_pdf(html, kind)
+    pdf, _pages = documents.document_pdf(dispute, kind, draft=True, unprintable=unprintable)
     name = documents.pdf_filename(kind, dispute).removesuffix(".pdf") + "（草稿）.pdf"
     return _pdf_response(pdf, name)
 
@@ -316,9 +315,8 @@ def print_document(dispute_id: int, kind: str):
                                    title=documents.DOCUMENTS[kind], unprintable=unprintable), 422
     code = services.new_code()
     verify_url = url_for("records.verify", code=code, _external=True)
-    html = documents.render_html(dispute, kind, draft=False, code=code, verify_url=verify_url,
-                                 unprintable=unprintable)
-    pdf, pages = documents.write_pdf(html, kind)
+    pdf, pages = documents.document_pdf(dispute, kind, draft=False, code=code, verify_url=verify_url,
+                                        unprintable=unprintable)
     ctx = documents.base_context(dispute)
     services.log_print(dispute, current_user, kind=kind, title=documents.DOCUMENTS[kind],
                        version=documents.version_of(kind, ctx), code=code, copies=form.copies.data, pages=pages,
