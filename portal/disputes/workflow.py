@@ -34,6 +34,8 @@ from portal.timeutil import local_today, now_utc
 #: Performance status (domain.md 3.9).
 PERFORMANCE_LABELS = {"PENDING": _l("Being performed"), "PERFORMED_IMMEDIATE": _l("Performed on the spot"),
                       "PERFORMED": _l("Performed"), "NOT_PERFORMED": _l("Not performed")}
+#: Timeline label of every event code written anywhere (record_event); tests/test_event_labels.py
+#: checks that each code used in portal/ has one.
 EVENT_LABELS = {
     "REGISTERED": _l("Registered"), "EDITED": _l("Edited"), "SUBMITTED": _l("Submitted"),
     "ACCEPTED": _l("Accepted"), "NOT_ACCEPTED": _l("Not accepted"), "SETTLED_ON_SPOT": _l("Settled on the spot"),
@@ -44,7 +46,9 @@ EVENT_LABELS = {
     "CLOSED": _l("Closed"), "ARCHIVED": _l("Archived"), "DEADLINE_EXTENDED": _l("Deadline extended"),
     "LEADER_SET": _l("Responsible leader set"), "POLICE_REPORTED": _l("Reported to the police"),
     "VOIDED": _l("Voided"),
-    # Codes written by the demo data (portal/disputes/demo.py).
+    # Written by the ledger import (portal/ledger_io/services.py).
+    "IMPORTED": _l("Imported from a ledger file"),
+    # Written by earlier demo data (portal/disputes/demo.py); kept for databases seeded with it.
     "MEDIATION_STARTED": _l("Mediators assigned"), "ESCALATION_RECEIVED": _l("Escalation received"),
     "PERFORMING": _l("Performance recorded"), "PERFORMED": _l("Performance recorded"),
 }
