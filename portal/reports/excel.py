@@ -128,6 +128,11 @@ def workbook_bytes(f: dict, version: Optional[ReportVersion]) -> bytes:
         ws3.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width3)
         ws3.cell(row, 1, "本期无重大矛盾纠纷").alignment = CENTER
         row += 1
+    more = f.get("major_total", len(f["major"])) - len(f["major"])
+    if more > 0:
+        ws3.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width3)
+        ws3.cell(row, 1, f"另有{more}件，详见台账").alignment = LEFT
+        row += 1
     _footer(ws3, row + 1, width3, f, version)
     for c, w in enumerate((5, 20, 10, 14, 12, 30, 8, 10, 10, 16, 11, 10, 10), start=1):
         ws3.column_dimensions[get_column_letter(c)].width = w

@@ -55,7 +55,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Optional
 
 from flask import abort, url_for
-from sqlalchemy import (ColumnElement, and_, case, exists, false, func, literal, not_, or_, select, true)
+from sqlalchemy import (ColumnElement, and_, case, false, func, literal, not_, or_, select, true)
 
 from portal.dictionaries import labels
 from portal.extensions import db
@@ -353,13 +353,14 @@ def _flag(code: str):
 def _transferred_in(period: Period) -> ColumnElement[bool]:
     start = local_midnight_utc(period.start)
     end = local_midnight_utc(period.end + timedelta(days=1))
-    return exists().where(Transfer.dispute_id == Dispute.id, Transfer.sent_at >= start, Transfer.sent_at < end)
+    # An uncorrelated IN: the database builds the (small) set of transferred disputes once instead of
+    # probing the transfer table for every dispute row.
+    return Dispute.id.in_(select(Transfer.dispute_id).where(Transfer.sent_at >= start, Transfer.sent_at < end))
 
 
 def _passed_out() -> ColumnElement[bool]:
-    up = exists().where(Transfer.dispute_id == Dispute.id,
-                        or_(Transfer.kind == "REFER",
-                            and_(Transfer.kind == "ESCALATE", Transfer.to_level.in_(UPPER_LEVELS))))
+    up = Dispute.id.in_(select(Transfer.dispute_id).where(
+        or_(Transfer.kind == "REFER", and_(Transfer.kind == "ESCALATE", Transfer.to_level.in_(UPPER_LEVELS)))))
     # coalesce: a NULL result must not turn the whole condition (and its negation) into NULL
     return or_(Dispute.handling_level.in_(UPPER_LEVELS), Dispute.status == "REFERRED",
                func.coalesce(Dispute.result, "") == "REFERRED", up)
@@ -428,8 +429,8 @@ def figure_condition(key: str, period: Period, today: Optional[date] = None) -> 
 
 def escalations_waiting(unit_id: int) -> ColumnElement[bool]:
     """Disputes with an escalation to ``unit_id`` that nobody has received or returned yet."""
-    return exists().where(Transfer.dispute_id == Dispute.id, Transfer.kind == "ESCALATE",
-                          Transfer.status == "PENDING", Transfer.to_org_id == unit_id)
+    return Dispute.id.in_(select(Transfer.dispute_id).where(Transfer.kind == "ESCALATE", Transfer.status == "PENDING",
+                                                            Transfer.to_org_id == unit_id))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -637,19 +638,35 @@ def compute_table2(scope: Scope, period: Period, user: User, today: Optional[dat
     return {"rows": rows, "total": total, "windows": windows}
 
 
-def compute_major(scope: Scope, period: Period, user: User, today: Optional[date] = None) -> list[dict]:
+#: Table 4 lists at most this many major cases; the rest are counted ("另有N件，详见台账") and listed by
+#: the ledger link of the ``major`` figure. A town with thousands of red-risk cases would otherwise print
+#: hundreds of pages that nobody reads, and a frozen report would store them all.
+MAJOR_LIMIT = 100
+
+
+def _risk_rank():
+    return case((Dispute.risk_level == "RED", 0), (Dispute.risk_level == "YELLOW", 1), else_=2)
+
+
+def compute_major(scope: Scope, period: Period, user: User, today: Optional[date] = None,
+                  limit: int = MAJOR_LIMIT) -> tuple[list[dict], int]:
     """Table 4 (domain.md 7.4): major cases with party names masked per 9.3 (surname + 某).
 
-    Returns one dict per dispute, ordered by found date: ``id``, ``number``, ``village``, ``category``,
-    ``parties``, ``summary``, ``risk``, ``leader``, ``unit``, ``measures``, ``deadline``, ``progress``,
-    ``remarks``.
+    Returns ``(rows, total)``: at most ``limit`` rows, most urgent first (risk RED before YELLOW, then the
+    effective deadline, earliest first, cases without a deadline last, then found date), and the number
+    of all major cases of the period (one count query). Each row is a dict: ``id``, ``number``,
+    ``village``, ``category``, ``parties``, ``summary``, ``risk``, ``leader``, ``unit``, ``measures``,
+    ``deadline``, ``progress``, ``remarks``.
     """
     from sqlalchemy.orm import selectinload
 
     from portal.validation import mask_name_for_report
 
-    stmt = select(Dispute).where(figure_condition("major", period, today), scope_condition(scope),
-                                 dispute_scope(user)).order_by(Dispute.found_date, Dispute.id) \
+    where = (figure_condition("major", period, today), scope_condition(scope), dispute_scope(user))
+    total = db.session.scalar(select(func.count()).select_from(Dispute).where(*where))
+    deadline = func.coalesce(Dispute.deadline_extended_to, Dispute.deadline)
+    stmt = select(Dispute).where(*where).order_by(_risk_rank(), deadline.is_(None), deadline, Dispute.found_date,
+                                                  Dispute.id).limit(limit) \
         .options(selectinload(Dispute.parties), selectinload(Dispute.village), selectinload(Dispute.responsible_leader))
     categories, risks, measures = labels(CATEGORY), labels(RISK_LEVEL), labels("measure")
     result = []
@@ -668,7 +685,7 @@ def compute_major(scope: Scope, period: Period, user: User, today: Optional[date
             "progress": STATUS_LABELS.get(d.status, d.status),
             "remarks": d.remarks or "",
         })
-    return result
+    return result, total
 
 
 #: Chinese status labels for printed reports (domain.md 5.1).
@@ -760,13 +777,14 @@ def build_figures(scope: Scope, period: Period, user: User, today: Optional[date
     """All tables of a report as a JSON-serialisable dict (strings for display, ints for counts).
 
     Keys: ``title``, ``period``, ``scope``, ``table1`` (rows with ``cells`` = [{text, link}]),
-    ``table2``, ``major``, ``returns``, ``fengqiao``, ``chart`` (category counts). Each cell's ``link``
+    ``table2``, ``major`` (at most :data:`MAJOR_LIMIT` rows), ``major_total`` (all major cases),
+    ``major_link`` (their ledger figure spec), ``returns``, ``fengqiao``, ``chart``. Each cell's ``link``
     is a ledger ``figure`` spec (None for screening rounds). The same dict renders the page, the PDF
     and the Excel file, so a submitted version prints exactly what was frozen.
     """
     t1 = compute_table1(scope, period, user, today)
     t2 = compute_table2(scope, period, user, today)
-    major = compute_major(scope, period, user, today)
+    major, major_total = compute_major(scope, period, user, today)
     returns = return_status(scope, period, user)
 
     def cells(row: Row) -> list[dict]:
@@ -821,7 +839,8 @@ def build_figures(scope: Scope, period: Period, user: User, today: Optional[date
         "title": title, "unit_name": unit_name, "period": period.key, "period_label": period.label,
         "scope": scope.token, "campaign": scope.campaign.name if scope.campaign else None,
         "ref_day": reference_day(period, today).isoformat(),
-        "table1": table1, "table2": table2, "major": major,
+        "table1": table1, "table2": table2, "major": major, "major_total": major_total,
+        "major_link": figure_spec("major", period, scope),
         "returns": [{"village": r["village"].name, "state": r["state"], "found": r["found"],
                      "rounds": r["return"].rounds if r["return"] else None,
                      "filed_at": r["return"].updated_at.isoformat() if r["return"] else None} for r in returns],
@@ -877,6 +896,6 @@ def default_narrative(figures: dict) -> str:
     missing = [r["village"] for r in figures["returns"] if r["state"] == MISSING]
     if missing:
         lines.append(f"截至报表生成时，{'、'.join(missing)}尚未报送排查情况。")
-    lines.append(f"在办{t['open']}件，其中超期未结{t['overdue']}件；重大矛盾纠纷{len(figures['major'])}件。"
+    lines.append(f"在办{t['open']}件，其中超期未结{t['overdue']}件；重大矛盾纠纷{figures.get('major_total', len(figures['major']))}件。"
                  "下一步将继续加强排查化解，确保小事不出村、大事不出镇、矛盾不上交。")
     return "\n".join(lines)
