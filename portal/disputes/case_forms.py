@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional as Op
 
 from portal.dictionaries import choices
 from portal.disputes import workflow
-from portal.disputes.forms import (MAJOR_FLAG_LABELS, MultiCheckboxField, clean_line, clean_text)
+from portal.disputes.forms import (MAJOR_FLAG_LABELS, MultiCheckboxField, PartyForm, clean_line, clean_text)
 from portal.extensions import db
 from portal.models.dispute import Dispute
 from portal.models.org import Mediator
@@ -294,3 +294,32 @@ def edit_form(dispute: Dispute, user: User, *, submitted: bool = False) -> CaseE
     form.setup(dispute, user)
     return form
 
+
+
+# ---------------------------------------------------------------------------------------------------
+# Editing or adding one party (optimistic lock on the case)
+
+class PartyEditForm(FlaskForm, PartyForm):
+    """The intake party row (:class:`portal.disputes.forms.PartyForm`: same fields, normalisation and
+    GB 11643 checks) as a form of its own on the case page, with the case's ``version_id`` as the
+    optimistic lock (style.md 3.10)."""
+
+    version_id = HiddenField()
+
+    def setup(self, dispute: Dispute, party=None) -> None:
+        """For a fresh form: the lock and, when editing, the party's stored values."""
+        if not self.is_submitted():
+            self.version_id.data = str(dispute.version_id)
+            if party is not None:
+                for name in ("side", "party_type", "name", "phone", "id_type", "id_number", "ethnicity",
+                             "occupation", "address", "legal_rep_name", "agent_name", "agent_relation"):
+                    getattr(self, name).data = getattr(party, name) or ""
+                self.sex.data = party.sex or ""
+
+
+def party_form(dispute: Dispute, party=None, *, submitted: bool = False) -> PartyEditForm:
+    """A :class:`PartyEditForm` for ``party`` (None: a new party), from the request when ``submitted``."""
+    form = PartyEditForm(prefix=f"p{party.id}" if party is not None else "pnew",
+                         **({} if submitted else {"formdata": None}))
+    form.setup(dispute, party)
+    return form

@@ -35,6 +35,7 @@ from portal.timeutil import local_today, to_local
 
 def _field_labels() -> dict[str, str]:
     """Labels of the fields that appear in timeline changes (translated per request)."""
+    from portal.disputes.party_views import party_field_labels
     return {
         "title": _("Title"), "summary": _("What happened"), "category": _("Category"), "source": _("Case source"),
         "risk_level": _("Risk level"), "address": _("Place"), "location": _("Village / grid"),
@@ -52,6 +53,7 @@ def _field_labels() -> dict[str, str]:
         "police_reported_at": _("Reported to the police at"), "void_reason": _("Reason for voiding"),
         "deadline_extended_to": _("Extended deadline"), "extension_reason": _("Reason for the extension"),
         "extension_consent": _("Parties consented"),
+        **party_field_labels(),
     }
 
 
