@@ -293,7 +293,7 @@ def test_not_accept_needs_reason_and_channels(app):
 @pytest.mark.parametrize("setup", [{"risk_level": "RED"}, {"major_flags": ["GROUP_10"]}])
 def test_major_case_needs_a_responsible_leader_before_acceptance(app, setup):
     dispute = make_dispute(**setup)
-    with pytest.raises(workflow.TransitionError, match="responsible leader"):
+    with pytest.raises(workflow.TransitionError, match="包案领导"):
         accept(dispute)
     db.session.rollback()
     workflow.set_leader(dispute, _user("zhongxin"), leader_id=_user("lingdao").id)
@@ -304,7 +304,7 @@ def test_major_case_needs_a_responsible_leader_before_acceptance(app, setup):
 
 def test_raising_risk_to_red_at_acceptance_needs_a_leader(app):
     dispute = make_dispute()
-    with pytest.raises(workflow.TransitionError, match="responsible leader"):
+    with pytest.raises(workflow.TransitionError, match="包案领导"):
         accept(dispute, risk_level="RED")
     db.session.rollback()
     assert db.session.get(Dispute, dispute.id).risk_level == "GREEN"
@@ -314,7 +314,7 @@ def test_major_case_needs_a_leader_before_mediation(app):
     dispute = advance(make_dispute(), "ACCEPTED")
     dispute.risk_level = "RED"
     db.session.commit()
-    with pytest.raises(workflow.TransitionError, match="responsible leader"):
+    with pytest.raises(workflow.TransitionError, match="包案领导"):
         mediate(dispute)
 
 
@@ -336,7 +336,7 @@ def test_criminal_risk_needs_a_police_report(app, step):
     db.session.commit()
     run = {"accept": lambda: accept(dispute), "mediate": lambda: mediate(dispute),
            "close": lambda: workflow.close(dispute, _user("zhongxin"), closed_date=TODAY)}[step]
-    with pytest.raises(workflow.TransitionError, match="police"):
+    with pytest.raises(workflow.TransitionError, match="公安机关"):
         run()
     db.session.rollback()
     workflow.police_report(dispute, _user("zhongxin"), reported_at=now_utc() - timedelta(hours=1))
