@@ -203,6 +203,28 @@ def test_stale_edit_is_refused_with_409_and_keeps_the_first(app, auth):
     assert db.session.get(Dispute, dispute.id).title == "第一个人改的标题"
 
 
+def test_stale_edit_409_keeps_what_the_user_typed(app, auth):
+    dispute = make_dispute()
+    first, second = app.test_client(), app.test_client()
+    for c in (first, second):
+        c.post("/auth/login", data={"username": "zhongxin", "password": "portal-demo-2026"})
+    data_a = _edit_data(dispute, title="第一个人改的标题")
+    data_b = _edit_data(dispute, title="第二个人改的标题", summary="第二个人写的经过", address="第二个人的地点")
+    assert first.post(f"/disputes/{dispute.id}/edit", headers=HX, data=data_a).status_code == 200
+    for headers in (HX, {}):
+        response = second.post(f"/disputes/{dispute.id}/edit", headers=headers, data=data_b)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 409
+        assert "第一个人改的标题" in html  # the stored value
+        for typed in ("第二个人改的标题", "第二个人写的经过", "第二个人的地点"):  # nothing typed is lost
+            assert f'value="{typed}"' in html or f">{typed}</textarea>" in html or f"\n{typed}</textarea>" in html, typed
+    db.session.expire_all()
+    current = db.session.get(Dispute, dispute.id)
+    assert current.title == "第一个人改的标题"
+    # The kept form carries the current version: saving it again knowingly overwrites.
+    assert f'value="{current.version_id}"' in html
+
+
 def test_stale_data_error_on_flush_is_409(client, auth, monkeypatch):
     from sqlalchemy.orm.exc import StaleDataError
     dispute = make_dispute()

@@ -165,12 +165,18 @@ def _refuse(code: int, target: str):
     return _retarget(response, target) if is_htmx() else response
 
 
-def _conflict(dispute: Dispute, target: str):
-    """409: somebody else changed the case; show its current values and a reload button."""
+def _conflict(dispute: Dispute, target: str, form=None):
+    """409: somebody else changed the case; show its current values and a reload button. With the
+    user's submitted ``form`` (the edit form), it is shown again with everything typed kept, its
+    ``version_id`` moved to the current one so saving it again knowingly overwrites (style.md 3.10)."""
+    context = _case_context(dispute, edit=form if form is not None else False)
+    if form is not None:
+        form.version_id.data = str(dispute.version_id)
+        context["edit_open"] = True
     if is_htmx():
-        html = render_template("disputes/_case_conflict.html", **_case_context(dispute, edit=False))
+        html = render_template("disputes/_case_conflict.html", typed=form, **context)
     else:
-        html = render_template("disputes/case.html", conflict=True, **_case_context(dispute, edit=False))
+        html = render_template("disputes/case.html", conflict=True, **context)
     return _retarget(add_vary(current_app.make_response((html, 409))), target)
 
 
@@ -186,7 +192,7 @@ def edit(dispute_id: int):
             "disputes/case.html", edit_open=True, **_case_context(dispute))))
     form = edit_form(dispute, current_user, submitted=True)
     if form.version_id.data != str(dispute.version_id):
-        return _conflict(dispute, "#case-edit")
+        return _conflict(dispute, "#case-edit", form)
     if form.validate_on_submit():
         location = None
         if form.location.data not in form.allowed_locations:
@@ -208,7 +214,7 @@ def edit(dispute_id: int):
                  else form.title.errors.append(error.message))
             except StaleDataError:
                 db.session.rollback()
-                return _conflict(_load(dispute_id), "#case-edit")
+                return _conflict(_load(dispute_id), "#case-edit", form)
             else:
                 if is_htmx():
                     return _render_case(_load(dispute_id))
