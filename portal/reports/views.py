@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.audit import audit
@@ -56,6 +56,13 @@ def _resolve(scope_token: str, period_key: str) -> tuple[services.Scope, service
         return scope, services.parse_period(period_key)
     except ValueError:
         abort(404)
+
+
+def _require_here(capability: str) -> None:
+    """403 unless the user has ``capability``; called after :func:`_resolve`, so a unit outside the
+    user's area answers 404 before any capability check (style: out of scope is 404)."""
+    if not can(current_user, capability):
+        abort(403)
 
 
 def _version_key(scope: services.Scope, period: services.Period) -> str:
@@ -218,10 +225,11 @@ def _latest_draft(scope, period, versions) -> ReportVersion:
 
 
 @bp.route("/<scope_token>/<period_key>/save", methods=["POST"])
-@require("report.prepare")
+@login_required
 def save(scope_token: str, period_key: str):
     """Save the narrative and preparer of the draft (creates version 1 on first save)."""
     scope, period = _resolve(scope_token, period_key)
+    _require_here("report.prepare")
     versions = _versions(scope, period)
     form = NarrativeForm()
     if not form.validate_on_submit():
@@ -237,10 +245,11 @@ def save(scope_token: str, period_key: str):
 
 
 @bp.route("/<scope_token>/<period_key>/submit", methods=["POST"])
-@require("report.prepare")
+@login_required
 def submit(scope_token: str, period_key: str):
     """Freeze the draft: figures JSON and PDF bytes (with sha256) are stored and never change again."""
     scope, period = _resolve(scope_token, period_key)
+    _require_here("report.prepare")
     versions = _versions(scope, period)
     form = NarrativeForm()
     figures = services.build_figures(scope, period, current_user)
@@ -264,10 +273,11 @@ def submit(scope_token: str, period_key: str):
 
 
 @bp.route("/<scope_token>/<period_key>/sign", methods=["POST"])
-@require("report.sign")
+@login_required
 def sign(scope_token: str, period_key: str):
     """A leader signs off the latest submitted version (the stored PDF is unchanged)."""
     scope, period = _resolve(scope_token, period_key)
+    _require_here("report.sign")
     versions = _versions(scope, period)
     latest = versions[-1] if versions else None
     if latest is None or latest.status != REPORT_SUBMITTED:
@@ -280,10 +290,11 @@ def sign(scope_token: str, period_key: str):
 
 
 @bp.route("/<scope_token>/<period_key>/reopen", methods=["POST"])
-@require("report.prepare")
+@login_required
 def reopen(scope_token: str, period_key: str):
     """Re-open a frozen report: a new draft version with the reason; the old version stays readable."""
     scope, period = _resolve(scope_token, period_key)
+    _require_here("report.prepare")
     versions = _versions(scope, period)
     latest = versions[-1] if versions else None
     if latest is None or not latest.frozen:
