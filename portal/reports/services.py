@@ -649,10 +649,10 @@ def _risk_rank():
 
 
 def compute_major(scope: Scope, period: Period, user: User, today: Optional[date] = None,
-                  limit: int = MAJOR_LIMIT) -> tuple[list[dict], int]:
+                  limit: Optional[int] = None) -> tuple[list[dict], int]:
     """Table 4 (domain.md 7.4): major cases with party names masked per 9.3 (surname + 某).
 
-    Returns ``(rows, total)``: at most ``limit`` rows, most urgent first (risk RED before YELLOW, then the
+    Returns ``(rows, total)``: at most ``limit`` (default :data:`MAJOR_LIMIT`) rows, most urgent first (risk RED before YELLOW, then the
     effective deadline, earliest first, cases without a deadline last, then found date), and the number
     of all major cases of the period (one count query). Each row is a dict: ``id``, ``number``,
     ``village``, ``category``, ``parties``, ``summary``, ``risk``, ``leader``, ``unit``, ``measures``,
@@ -666,7 +666,7 @@ def compute_major(scope: Scope, period: Period, user: User, today: Optional[date
     total = db.session.scalar(select(func.count()).select_from(Dispute).where(*where))
     deadline = func.coalesce(Dispute.deadline_extended_to, Dispute.deadline)
     stmt = select(Dispute).where(*where).order_by(_risk_rank(), deadline.is_(None), deadline, Dispute.found_date,
-                                                  Dispute.id).limit(limit) \
+                                                  Dispute.id).limit(limit or MAJOR_LIMIT) \
         .options(selectinload(Dispute.parties), selectinload(Dispute.village), selectinload(Dispute.responsible_leader))
     categories, risks, measures = labels(CATEGORY), labels(RISK_LEVEL), labels("measure")
     result = []
