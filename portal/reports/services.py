@@ -652,25 +652,25 @@ def compute_major(scope: Scope, period: Period, user: User, today: Optional[date
                   limit: Optional[int] = None) -> tuple[list[dict], int]:
     """Table 4 (domain.md 7.4): major cases with party names masked per 9.3 (surname + 某).
 
-    Returns ``(rows, total)``: at most ``limit`` (default :data:`MAJOR_LIMIT`) rows, most urgent first (risk RED before YELLOW, then the
-    effective deadline, earliest first, cases without a deadline last, then found date), and the number
-    of all major cases of the period (one count query). Each row is a dict: ``id``, ``number``,
-    ``village``, ``category``, ``parties``, ``summary``, ``risk``, ``leader``, ``unit``, ``measures``,
+    Returns ``(rows, total)``: at most ``limit`` (default :data:`MAJOR_LIMIT`) rows, most urgent first
+    (risk RED before YELLOW, then the effective deadline, earliest first, cases without a deadline last,
+    then found date), and the number of all major cases of the period (a window count in the same
+    query). Each row is a dict: ``id``, ``number``, ``village``, ``category``, ``parties``, ``summary``, ``risk``, ``leader``, ``unit``, ``measures``,
     ``deadline``, ``progress``, ``remarks``.
     """
     from sqlalchemy.orm import selectinload
 
     from portal.validation import mask_name_for_report
 
-    where = (figure_condition("major", period, today), scope_condition(scope), dispute_scope(user))
-    total = db.session.scalar(select(func.count()).select_from(Dispute).where(*where))
     deadline = func.coalesce(Dispute.deadline_extended_to, Dispute.deadline)
-    stmt = select(Dispute).where(*where).order_by(_risk_rank(), deadline.is_(None), deadline, Dispute.found_date,
-                                                  Dispute.id).limit(limit or MAJOR_LIMIT) \
-        .options(selectinload(Dispute.parties), selectinload(Dispute.village), selectinload(Dispute.responsible_leader))
+    # COUNT(*) OVER (): the number of all major cases comes with the first rows, in the same scan.
+    stmt = select(Dispute, func.count().over().label("total")).where(
+        figure_condition("major", period, today), scope_condition(scope), dispute_scope(user)) \
+        .order_by(_risk_rank(), deadline.is_(None), deadline, Dispute.found_date, Dispute.id) \
+        .limit(limit or MAJOR_LIMIT).options(selectinload(Dispute.parties), selectinload(Dispute.village), selectinload(Dispute.responsible_leader))
     categories, risks, measures = labels(CATEGORY), labels(RISK_LEVEL), labels("measure")
-    result = []
-    for d in db.session.scalars(stmt):
+    result, total = [], 0
+    for d, total in db.session.execute(stmt):
         result.append({
             "id": d.id, "number": d.case_no or f"{d.ledger_year}-{d.ledger_serial:04d}",
             "village": d.village.name if d.village else "镇本级",
