@@ -81,10 +81,10 @@ def test_export_is_masked_by_default_and_audited(imported, user):
         user("zhongxin").id, 40, True, "xlsx", None)
 
 
-def test_unmasked_export_needs_reason_and_capability(imported, auth, client):
+def test_unmasked_export_needs_reason_and_capability(imported, auth, client, zh_text):
     response = do_export(imported, unmasked=True, reason="")
     assert response.status_code == 422
-    assert "State why the full personal data is needed" in response.get_data(as_text=True)
+    assert zh_text("State why the full personal data is needed (at least 4 characters).") in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "EXPORT")) == 0
     response = do_export(imported, unmasked=True, reason="县综治中心核查名单")
     assert response.status_code == 200

@@ -197,16 +197,18 @@ def test_import_needs_the_capability(client, auth, username, status):
 @pytest.mark.parametrize("data, name, message", [
     (b"", "empty.xlsx", "The file is empty."),
     (None, "", "Choose a file to upload."),
-    (b"hello", "notes.txt", "Upload an Excel file"),
-    (b"PK\x03\x04broken", "broken.xlsx", "could not be read as an Excel workbook"),
-    ("标题\n甲,乙\n1,2\n".encode("utf-8"), "x.csv", "No header row found"),
+    (b"hello", "notes.txt", "Upload an Excel file (.xlsx or .xls) or a CSV file."),
+    (b"PK\x03\x04broken", "broken.xlsx",
+     "The file could not be read as an Excel workbook. Save it again as .xlsx and retry."),
+    ("标题\n甲,乙\n1,2\n".encode("utf-8"), "x.csv",
+     "No header row found. The table needs column titles such as 排查日期, 村（社区）, 纠纷类型 and 申请人."),
 ])
-def test_unreadable_files_answer_422_next_to_the_field(client, auth, data, name, message):
+def test_unreadable_files_answer_422_next_to_the_field(client, auth, zh_text, data, name, message):
     auth.login("zhongxin")
     response = upload(client, data, name)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert message in html and 'id="file-error"' in html
+    assert zh_text(message) in html and 'id="file-error"' in html
 
 
 def test_bad_rows_download_in_the_same_layout_with_an_error_column(client, auth):
