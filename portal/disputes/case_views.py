@@ -26,7 +26,7 @@ from portal.disputes.case_forms import action_form, edit_form
 from portal.disputes.forms import (HANDLING_LEVEL_LABELS, ID_TYPE_LABELS, MAJOR_FLAG_LABELS, RESULT_LABELS,
                                    SIDE_LABELS, STATUS_LABELS)
 from portal.extensions import db
-from portal.htmx import add_vary, is_htmx
+from portal.htmx import add_vary, is_htmx, is_partial
 from portal.models.dispute import ESCALATE, PENDING, REFER, Dispute, Transfer
 from portal.models.org import OrgUnit
 from portal.permissions import can, require
@@ -83,22 +83,51 @@ def _load(dispute_id: int) -> Dispute:
     return get_dispute_or_404(dispute_id, current_user)
 
 
-def _case_context(dispute: Dispute, *, forms: Optional[dict] = None, edit=None) -> dict[str, Any]:
+def _may_edit(dispute: Dispute) -> bool:
+    return can(current_user, "dispute.edit") and dispute.status not in ("ARCHIVED", "VOIDED")
+
+
+def _case_context(dispute: Dispute, *, forms: Optional[dict] = None, edit=None,
+                  open_action: Optional[str] = None, edit_open: bool = False) -> dict[str, Any]:
+    """What the case page shows. Only the forms it shows open are built: erroring ``forms`` (action →
+    form), ``open_action`` and, with ``edit_open``, the edit form (``edit`` passes one, ``False`` hides
+    it). Every other action form and the edit form are fetched when their section is first opened
+    (:func:`action_form_page`, GET :func:`edit` as htmx), so a view does not build and render ~15 forms."""
     actions = workflow.available_actions(dispute, current_user)
     forms = dict(forms or {})
-    for transition in actions:
-        forms.setdefault(transition.action, action_form(transition.action, dispute, current_user))
+    if open_action and any(t.action == open_action for t in actions):
+        forms.setdefault(open_action, action_form(open_action, dispute, current_user))
     state, days = workflow.deadline_state(dispute)
-    can_edit = can(current_user, "dispute.edit") and dispute.status not in ("ARCHIVED", "VOIDED")
+    can_edit = _may_edit(dispute)
+    if edit is None and edit_open and can_edit:
+        edit = edit_form(dispute, current_user)
     return {
         "dispute": dispute, "actions": actions, "forms": forms, "deadline": (state, days),
-        "edit": edit if edit is not None else (edit_form(dispute, current_user) if can_edit else None),
+        "open_action": open_action, "edit_open": edit_open,
+        "edit": edit or None, "edit_lazy": edit is None and can_edit,
         "field_labels": _field_labels(), "show_value": show_value, "status_labels": STATUS_LABELS,
         "event_labels": workflow.EVENT_LABELS, "side_labels": SIDE_LABELS, "id_type_labels": ID_TYPE_LABELS,
         "level_labels": HANDLING_LEVEL_LABELS, "result_labels": RESULT_LABELS,
         "major_labels": MAJOR_FLAG_LABELS, "dict_labels": labels, "is_major": workflow.is_major(dispute),
         "performance_labels": workflow.PERFORMANCE_LABELS,
     }
+
+
+@bp.route("/<int:dispute_id>/actions/<action>", methods=["GET"], endpoint="action_form")
+@login_required
+def action_form_page(dispute_id: int, action: str):
+    """The empty form of workflow action ``action``, fetched by htmx when the user first opens it
+    (fragment); without htmx the case page with that action open. 404 for an unknown action or one not
+    open in this state or to this user (out of scope: 404 too)."""
+    dispute = _load(dispute_id)
+    transition = next((t for t in workflow.available_actions(dispute, current_user) if t.action == action), None)
+    if transition is None:
+        abort(404)
+    if not is_partial():
+        return _render_case(dispute, open_action=action)
+    form = action_form(action, dispute, current_user)
+    return add_vary(current_app.make_response(render_template(
+        "disputes/_case_action_form.html", dispute=dispute, transition=transition, form=form)))
 
 
 def _render_case(dispute: Dispute, status: int = 200, **kwargs):
@@ -188,8 +217,13 @@ def edit(dispute_id: int):
     overwritten."""
     dispute = _load(dispute_id)
     if request.method == "GET":
+        if is_partial():  # fetched when the edit section of the case page is first opened
+            if not _may_edit(dispute):
+                abort(403)
+            return add_vary(current_app.make_response(render_template(
+                "disputes/_case_edit_form.html", dispute=dispute, edit=edit_form(dispute, current_user))))
         return add_vary(current_app.make_response(render_template(
-            "disputes/case.html", edit_open=True, **_case_context(dispute))))
+            "disputes/case.html", **_case_context(dispute, edit_open=True))))
     form = edit_form(dispute, current_user, submitted=True)
     if form.version_id.data != str(dispute.version_id):
         return _conflict(dispute, "#case-edit", form)
@@ -224,7 +258,7 @@ def edit(dispute_id: int):
         html = render_template("disputes/_case_edit.html", dispute=dispute, edit=form, edit_open=True)
         return _retarget(add_vary(current_app.make_response((html, 422))), "#case-edit")
     return add_vary(current_app.make_response((render_template(
-        "disputes/case.html", edit_open=True, **_case_context(dispute, edit=form)), 422)))
+        "disputes/case.html", **_case_context(dispute, edit=form, edit_open=True)), 422)))
 
 
 REVEALABLE = {"id_number", "phone"}

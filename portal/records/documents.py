@@ -256,6 +256,65 @@ def check_printable(dispute: Dispute, kind: str) -> list[str]:
     return unprintable_chars(html_text(render_html(dispute, kind, draft=False)))
 
 
+def _strings(value: Any):
+    """Every string inside ``value`` (a column value: text, or a JSON list/dict of them)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+#: Derived columns (normalised copies for searching) that are never printed.
+_NOT_PRINTED = frozenset({"search_text", "name_norm"})
+
+
+def _row_text(row) -> list[str]:
+    """The text columns (and JSON lists of text) of one ORM row."""
+    return [text for column in row.__table__.columns if column.key not in _NOT_PRINTED
+            for text in _strings(getattr(row, column.key))]
+
+
+def source_text(dispute: Dispute, recs: Optional[dict[str, Any]] = None) -> str:
+    """All user-entered text that goes into the case's documents, joined by newlines: the dispute
+    (title, summary, place, …), its parties, village/grid/committee/mediator names, the category and
+    source labels, and every record (notice, investigations, sessions, agreement with its party
+    snapshot, oral agreements, follow-ups, confirmations, attachment titles).
+
+    Takes the dispute and optionally its :func:`services.records_of` (loaded when omitted). The printed
+    templates add only fixed Chinese text, which Noto CJK covers, so checking this text finds the same
+    unprintable characters as checking the rendered dossier, without rendering it.
+    """
+    recs = recs if recs is not None else services.records_of(dispute)
+    parts = _row_text(dispute)
+    for party in dispute.parties:
+        parts += _row_text(party)
+    parts += [unit.name for unit in (dispute.village, dispute.grid, dispute.town) if unit is not None]
+    if dispute.committee:
+        parts.append(dispute.committee.name)
+    parts += [mediator.name for mediator in dispute.mediators]
+    parts.append(labels("category").get(dispute.category or "", ""))
+    parts.append(labels("source").get(dispute.source or "", ""))
+    for key in ("notices", "investigations", "sessions", "oral_agreements", "follow_ups", "confirmations",
+                "attachments"):
+        for row in recs[key]:
+            parts += _row_text(row)
+    if recs["agreement"] is not None:
+        parts += _row_text(recs["agreement"])
+    return "\n".join(parts)
+
+
+def check_printable_source(dispute: Dispute, recs: Optional[dict[str, Any]] = None) -> list[str]:
+    """Characters of the case's documents that no installed font can print, found in
+    :func:`source_text` (cheap: no template is rendered). Same result as ``check_printable(dispute,
+    "dossier")`` for the warnings of the case page; the print views still check the rendered document.
+    """
+    return unprintable_chars(source_text(dispute, recs))
+
+
 def _layout(html: str):
     return HTML(string=html, base_url=path2url(STATIC_DIR), url_fetcher=StaticOnlyURLFetcher()).render()
 

@@ -43,15 +43,21 @@ def _mediator_names(dispute) -> list[str]:
     return names
 
 
-def _make_form(name: str, dispute, formdata=None):
-    """Build form ``name`` for ``dispute`` with its choices and sensible defaults."""
+_UNSET = object()
+
+
+def _make_form(name: str, dispute, formdata=None, agreement=_UNSET):
+    """Build form ``name`` for ``dispute`` with its choices and sensible defaults.
+
+    ``agreement`` is the current written agreement when the caller has it (saves a query)."""
     cls, _service = RECORD_FORMS.get(name, (None, None)) if name in RECORD_FORMS else (None, None)
     party_choices = [(n, n) for n in services.party_names(dispute)]
     mediator_choices = [(n, n) for n in _mediator_names(dispute)]
     kwargs = {}
+    if name in ("agreement", "effective") and agreement is _UNSET:
+        agreement = services.current_agreement(dispute)
     if name == "agreement":
         kwargs["party_count"] = len(dispute.parties)
-        agreement = services.current_agreement(dispute)
         if formdata is None:
             if agreement is not None:
                 kwargs["data"] = {"facts": agreement.facts, "terms": "\n".join(agreement.terms),
@@ -63,7 +69,6 @@ def _make_form(name: str, dispute, formdata=None):
                                   "mediators": [m.name for m in dispute.mediators]}
     elif name == "effective":
         cls = EffectiveForm
-        agreement = services.current_agreement(dispute)
         if formdata is None and agreement is not None:
             kwargs["data"] = {"effective_date": agreement.signed_date}
     elif name == "upload":
@@ -85,25 +90,42 @@ def _make_form(name: str, dispute, formdata=None):
     return form
 
 
+#: The records forms, in panel order. Only the forms the page shows open (an error, the section just
+#: saved, ``?open=``) are built with the page; the others are fetched when their section is opened
+#: (:func:`record_form`), so a case page does not build and render nine forms it rarely uses.
+PANEL_FORMS = ("notice", "investigation", "session", "agreement", "oral", "followup", "confirmation",
+               "effective", "upload")
+
+
 def panel_context(dispute, forms: dict | None = None, open_section: str | None = None,
                   error: str | None = None) -> dict:
     """Everything ``records/_panel.html`` shows for ``dispute`` (records, agreement state, blockers,
-    the judicial-confirmation countdown, unprintable characters, empty or erroring forms)."""
+    the judicial-confirmation countdown, unprintable characters, the forms to show open).
+
+    ``forms`` are erroring forms to show (name → form); the form of ``open_section`` is built too;
+    every other form is loaded on demand (``p.forms`` lacks it, the template shows a loader).
+    The unprintable-character warning checks the case's source text
+    (:func:`documents.check_printable_source`), not a rendered dossier.
+    """
     recs = services.records_of(dispute)
     agreement = recs["agreement"]
     editable = services.is_editable(dispute) and can(current_user, "dispute.mediate")
-    built = {}
-    for name in ("notice", "investigation", "session", "agreement", "oral", "followup", "confirmation",
-                 "effective", "upload"):
-        built[name] = (forms or {}).get(name) or _make_form(name, dispute)
+    built = dict(forms or {})
+    if editable:
+        for name in (open_section, "effective" if open_section == "agreement" else None):
+            if name in PANEL_FORMS and name not in built:
+                built[name] = _make_form(name, dispute, agreement=agreement)
+        if agreement is not None and agreement.status in ("PRINTED", "SIGNED_SCAN_ATTACHED") and "effective" not in built:
+            built["effective"] = _make_form("effective", dispute, agreement=agreement)
     may_print = can(current_user, "document.print")
-    unprintable = documents.check_printable(dispute, "dossier") if may_print else []
+    unprintable = documents.check_printable_source(dispute, recs) if may_print else []
+    scan = services.signed_scan(agreement) if agreement else None
     return {
         "dispute": dispute, "recs": recs, "agreement": agreement, "forms": built, "editable": editable,
         "may_print": may_print, "open_section": open_section, "error": error,
         "blockers": services.agreement_blockers(agreement) if agreement else [],
         "signature_items": services.signature_items(agreement) if agreement else [],
-        "scan": services.signed_scan(agreement) if agreement else None,
+        "scan": scan,
         "deadline": services.confirmation_deadline(agreement),
         "days_left": services.confirmation_days_left(agreement),
         "notice_given": bool(recs["notices"]),
@@ -140,9 +162,30 @@ def _panel_response(dispute, status: int = 200, **kwargs):
 @bp.get("/<int:dispute_id>")
 @require("dispute.view")
 def case_records(dispute_id: int):
-    """The records of a case on their own page (the case page embeds the same panel)."""
+    """The records of a case on their own page (the case page embeds the same panel).
+
+    ``?open=<form>`` opens that section with its form built (the link shown where htmx is missing).
+    """
     dispute = get_dispute_or_404(dispute_id, current_user)
-    return _panel_response(dispute)
+    wanted = request.args.get("open")
+    return _panel_response(dispute, open_section=wanted if wanted in PANEL_FORMS else None)
+
+
+@bp.get("/<int:dispute_id>/forms/<any(notice, investigation, session, agreement, oral, followup, confirmation, effective, upload):name>")
+@require("dispute.mediate")
+def record_form(dispute_id: int, name: str):
+    """One empty records form (htmx: the fragment, fetched when its section is first opened; otherwise
+    the records page with that section open). 404 out of scope, 403 without ``dispute.mediate``;
+    a closed case answers the panel's read-only note instead of a form (409)."""
+    dispute = get_dispute_or_404(dispute_id, current_user)
+    if not is_partial():
+        return redirect(url_for("records.case_records", dispute_id=dispute.id, open=name) + f"#records-form-{name}")
+    if not services.is_editable(dispute):
+        return add_vary(make_response(render_template("errors/_error.html", code=409, message=_(
+            "This case is closed; its records can no longer be changed.")), 409))
+    form = _make_form(name, dispute)
+    return add_vary(make_response(render_template("records/_form_any.html", name=name, form=form,
+                                                  dispute=dispute, p={"dispute": dispute})))
 
 
 def _back(dispute):
