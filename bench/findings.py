@@ -18,8 +18,9 @@ CAUSES = {
     "ledger, village filter": "cause: village_id index then a sort of ~7,000 rows by found_date, plus the count",
     "ledger, text search": "cause: LIKE '%…%' scans search_text of every dispute in scope (~250 ms on 100k, twice: "
                            "rows and count); needs a trigram index (SQLite FTS5 trigram / PostgreSQL pg_trgm)",
-    "case page": "cause: renders every records form (9), the edit form and all action forms, and renders the whole "
-                 "dossier HTML on each view (records.views.panel_context → documents.check_printable)",
+    "case page": "cause (after lazy forms and the source-text printable check, 47 → 25 statements): 25 small "
+                 "queries (9 record lists, labels, scope walk), ~120 gettext calls and the overview/parties/timeline/"
+                 "records lists rendered in Jinja vs a one-line template",
     "dashboard": "cause: ~8 aggregate queries each scanning the year's disputes (12-month trends by strftime, "
                  "table 1 sums, categories): O(N) per view, up to 2.5 s each on 100k rows (load average ~10); needs covering indexes "
                  "(a (town_id, found_date, status, category) index cut one query 5–7×) or cached monthly figures",
@@ -27,8 +28,9 @@ CAUSES = {
                           "previous period, last year and year to date): O(N) per view",
     "agreement PDF": "cause: WeasyPrint layout + subsetting Noto Serif CJK; the Latin floor is within 3×, "
                      "so the absolute 0.3 s needs a faster machine or a quiet one (load average was >8)",
-    "Excel import": "cause: ORM per row: create_dispute flushes, next_number UPDATE+SELECT, case number, "
-                    "events (~14 SQL statements and 2 flushes per row); dictionary labels re-normalised per cell",
+    "Excel import": "cause (after per-chunk lookups, reserved serial blocks and one flush per chunk): the ORM "
+                    "unit of work still sends one INSERT per dispute, party and event (~5.6 statements per row), "
+                    "plus the dry run's per-cell parsing and the stored JSON",
     "throughput under load": "cause: the ledger costs ~10× the floor per request (see the ledger rows)",
 }
 

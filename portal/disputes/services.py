@@ -51,20 +51,35 @@ def next_number(series: str, owner_id: int, year: int) -> int:
     The counter row is incremented with an UPDATE in the current transaction: on PostgreSQL the
     row lock, on SQLite the ``BEGIN IMMEDIATE`` write lock, serialise concurrent callers.
     """
+    return reserve_numbers(series, owner_id, year, 1)
+
+
+def reserve_numbers(series: str, owner_id: int, year: int, count: int) -> int:
+    """Reserve ``count`` consecutive numbers of a series for ``owner_id`` and ``year`` in one UPDATE and
+    return the first (the block is ``first … first + count - 1``); for bulk imports.
+
+    Same guarantees as :func:`next_number`: the counter moves inside the caller's transaction (row lock
+    on PostgreSQL, the write lock on SQLite), so concurrent callers get disjoint blocks, and a rollback
+    returns the whole block: the caller must use every number it reserved (gap-free, never reused).
+    Raises ValueError for ``count < 1``.
+    """
+    if count < 1:
+        raise ValueError("count must be at least 1")
     table = NumberCounter
     result = db.session.execute(
         update(table).where(table.series == series, table.owner_id == owner_id, table.year == year)
-        .values(last=table.last + 1)
+        .values(last=table.last + count)
         # No ORM synchronisation: it would scan the whole identity map on every call (slow in bulk
         # seeding and imports); the value is read back below anyway.
         .execution_options(synchronize_session=False)
     )
     if result.rowcount == 0:
-        db.session.add(NumberCounter(series=series, owner_id=owner_id, year=year, last=1))
+        db.session.add(NumberCounter(series=series, owner_id=owner_id, year=year, last=count))
         db.session.flush()
         return 1
-    return db.session.scalar(select(table.last).where(table.series == series, table.owner_id == owner_id,
+    last = db.session.scalar(select(table.last).where(table.series == series, table.owner_id == owner_id,
                                                       table.year == year))
+    return last - count + 1
 
 
 def format_case_no(committee: MediationCommittee, year: int, seq: int) -> str:
@@ -72,11 +87,15 @@ def format_case_no(committee: MediationCommittee, year: int, seq: int) -> str:
     return current_app.config["CASE_NO_PATTERN"].format(year=year, prefix=committee.case_prefix, seq=seq)
 
 
-def assign_case_number(dispute: Dispute, committee: MediationCommittee, on: date) -> str:
-    """Give ``dispute`` the next case number of ``committee`` for the year of ``on`` (idempotent)."""
+def assign_case_number(dispute: Dispute, committee: MediationCommittee, on: date,
+                       seq: Optional[int] = None) -> str:
+    """Give ``dispute`` the next case number of ``committee`` for the year of ``on`` (idempotent).
+
+    ``seq``: a number the caller reserved with :func:`reserve_numbers` (bulk import); default: the next.
+    """
     if dispute.case_no:
         return dispute.case_no
-    seq = next_number(CASE_SERIES, committee.id, on.year)
+    seq = seq if seq is not None else next_number(CASE_SERIES, committee.id, on.year)
     dispute.committee = committee
     dispute.case_year, dispute.case_seq = on.year, seq
     dispute.case_no = format_case_no(committee, on.year, seq)
@@ -123,7 +142,8 @@ def fill_party(party: Party, values: dict[str, Any]) -> Party:
 
 def create_dispute(*, user: User, location: OrgUnit, fields: dict[str, Any], parties: list[dict[str, Any]],
                    submission_key: Optional[str] = None, import_key: Optional[str] = None,
-                   event_note: Optional[str] = None) -> tuple[Dispute, bool]:
+                   event_note: Optional[str] = None, ledger_serial: Optional[int] = None,
+                   keys_checked: bool = False, flush: bool = True) -> tuple[Dispute, bool]:
     """Register a dispute (排查登记) located at a village or grid unit.
 
     :param fields: validated Dispute column values (title, summary, category, found_date …).
@@ -132,11 +152,15 @@ def create_dispute(*, user: User, location: OrgUnit, fields: dict[str, Any], par
         the dispute created by the first.
     :param import_key: a stable key of an imported row; importing the same row again returns the
         existing dispute.
+    :param ledger_serial, keys_checked, flush: the bulk-import path (portal.ledger_io): a serial the
+        caller reserved with :func:`reserve_numbers` for this town and found year, keys the caller
+        already looked up in one query, and no flush per dispute (the caller flushes once per chunk).
     :returns: ``(dispute, created)``; ``created`` is False when the key matched an existing one.
-    Raises ValueError when ``location`` is not inside a town. Flushes; the caller commits.
+    Raises ValueError when ``location`` is not inside a town. Flushes (unless ``flush=False``); the
+    caller commits.
     """
     for column, key in ((Dispute.submission_key, submission_key), (Dispute.import_key, import_key)):
-        if key:
+        if key and not keys_checked:
             existing = db.session.scalar(select(Dispute).where(column == key))
             if existing is not None:
                 return existing, False
@@ -146,7 +170,7 @@ def create_dispute(*, user: User, location: OrgUnit, fields: dict[str, Any], par
     dispute.found_date = found
     dispute.status = dispute.status or REPORTED  # the column default applies only at INSERT (timeline)
     dispute.ledger_year = found.year
-    dispute.ledger_serial = next_number(LEDGER_SERIES, where["town_id"], found.year)
+    dispute.ledger_serial = ledger_serial or next_number(LEDGER_SERIES, where["town_id"], found.year)
     dispute.found_by_id = dispute.found_by_id or user.id
     dispute.registrar_id = user.id
     for index, values in enumerate(parties):
@@ -154,5 +178,6 @@ def create_dispute(*, user: User, location: OrgUnit, fields: dict[str, Any], par
     refresh_search_text(dispute)
     db.session.add(dispute)
     record_event(dispute, "REGISTERED", user=user, to_status=dispute.status, note=event_note)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return dispute, True

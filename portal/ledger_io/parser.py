@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -554,26 +555,34 @@ def _amount(row: _Row, key: str) -> Optional[str]:
         return None
 
 
-def match_dictionary(text: str, entries: dict[str, str], suffix: str = "") -> Optional[str]:
-    """Match ``text`` to a dictionary code: by code, label, label without ``suffix`` (e.g. 纠纷), a part
-    of the label (黄色（较大）→ 黄色 / 较大) or a unique label prefix (黄 → 黄色（较大）).
-    Returns the code or None."""
-    key = norm_label(text)
-    if not key:
-        return None
-    stripped = norm_label(suffix)
-    forms: dict[str, set[str]] = {}
-    for code, label in entries.items():
+@functools.lru_cache(maxsize=256)
+def _label_forms(items: tuple[tuple[str, str], ...], stripped: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """The normalised forms of each ``(code, label)`` of a dictionary, computed once per dictionary
+    (not once per cell): the label, the code, the label without the suffix ``stripped`` and its parts."""
+    forms = []
+    for code, label in items:
         norm = norm_label(label)
         variants = {norm, norm_label(code)}
         if stripped and norm.endswith(stripped):
             variants.add(norm[: -len(stripped)])
         variants.update(part for part in re.split(r"[()/]", norm) if part)
-        forms[code] = variants
-    for code, variants in forms.items():
+        forms.append((code, frozenset(variants)))
+    return tuple(forms)
+
+
+def match_dictionary(text: str, entries: dict[str, str], suffix: str = "") -> Optional[str]:
+    """Match ``text`` to a dictionary code: by code, label, label without ``suffix`` (e.g. 纠纷), a part
+    of the label (黄色（较大）→ 黄色 / 较大) or a unique label prefix (黄 → 黄色（较大）).
+    Returns the code or None. The labels' normalised forms are cached per dictionary content."""
+    key = norm_label(text)
+    if not key:
+        return None
+    stripped = norm_label(suffix)
+    forms = _label_forms(tuple(entries.items()), stripped)
+    for code, variants in forms:
         if key in variants or (stripped and key.endswith(stripped) and key[: -len(stripped)] in variants):
             return code
-    prefixed = [code for code, variants in forms.items() if any(v.startswith(key) for v in variants)]
+    prefixed = [code for code, variants in forms if any(v.startswith(key) for v in variants)]
     return prefixed[0] if len(prefixed) == 1 else None
 
 

@@ -19,14 +19,15 @@ import tempfile
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from flask import abort, current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.dictionaries import labels
-from portal.disputes.services import assign_case_number, create_dispute, record_event
+from portal.disputes.services import (CASE_SERIES, LEDGER_SERIES, assign_case_number, create_dispute,
+                                      location_columns, record_event, reserve_numbers)
 from portal.extensions import db
 from portal.ledger_io import parser
 from portal.models.dispute import DICT_KINDS, Dispute, Transfer
@@ -140,15 +141,16 @@ def _model_values(row: dict) -> tuple[dict, list[dict]]:
     return fields, parties
 
 
-def _apply_outcome(dispute: Dispute, user: User, village: OrgUnit) -> None:
+def _apply_outcome(dispute: Dispute, user: User, village: OrgUnit, committee: Optional[MediationCommittee] = None,
+                   case_seq: Optional[int] = None) -> None:
     """Complete an imported dispute whose sheet says it is further than REPORTED (domain.md 5.1):
-    acceptance (committee, case number, deadline), performance, and the transfer of an escalated or
-    referred row (sent on the found date, so the month's 上报/移交 figure counts it)."""
+    acceptance (``committee`` of the village, case number ``case_seq`` reserved by the caller,
+    deadline), performance, and the transfer of an escalated or referred row (sent on the found date,
+    so the month's 上报/移交 figure counts it)."""
     status = dispute.status
     if dispute.accepted_date:
-        committee = db.session.scalar(select(MediationCommittee).where(MediationCommittee.org_unit_id == village.id))
         if committee is not None:
-            assign_case_number(dispute, committee, dispute.accepted_date)
+            assign_case_number(dispute, committee, dispute.accepted_date, seq=case_seq)
         if status in OPEN_ACCEPTED:
             dispute.deadline = dispute.accepted_date + timedelta(days=current_app.config["DEFAULT_DEADLINE_DAYS"])
     if status == "PERFORMED":
@@ -170,12 +172,39 @@ def _apply_outcome(dispute: Dispute, user: User, village: OrgUnit) -> None:
                                 sent_by_id=user.id, sent_at=sent))
 
 
+def _org_units(user: User) -> dict[int, OrgUnit]:
+    """Every unit ``user`` sees plus the ancestors of their scope root, loaded in one query and kept
+    referenced for the chunk (so ``unit.ancestor()`` and ``parent`` never query again)."""
+    ids = set(visible_org_ids(user))
+    node = user.org_unit
+    while node is not None:
+        ids.add(node.id)
+        node = node.parent
+    units: dict[int, OrgUnit] = {}
+    for chunk in parser.iter_chunks(sorted(ids), 500):
+        units.update((unit.id, unit) for unit in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(chunk))))
+    return units
+
+
+def _reserve(counts: dict[tuple[str, int, int], int]) -> dict[tuple[str, int, int], Iterator[int]]:
+    """Reserve a block of numbers for each (series, owner, year) → count; returns an iterator of each
+    block's numbers (each is used exactly once, in row order: no gap)."""
+    return {(series, owner, year): iter(range(first, first + count))
+            for (series, owner, year), count in counts.items()
+            for first in [reserve_numbers(series, owner, year, count)]}
+
+
 def import_chunk(batch: ImportBatch, user: User, size: Optional[int] = None) -> None:
-    """Register the next ``size`` good rows of ``batch`` and advance its cursor. Flushes.
+    """Register the next ``size`` good rows of ``batch`` and advance its cursor. Flushes once.
 
     Every row lands in ``user``'s scope only (re-checked here). A row whose import key already
-    exists is counted as skipped, so importing the same file twice creates no duplicates. Each new
-    dispute gets an ``IMPORTED`` event naming the file.
+    exists (or repeats an earlier row of the chunk) is counted as skipped, so importing the same file
+    twice creates no duplicates. Each new dispute gets an ``IMPORTED`` event naming the file.
+
+    Batch path (issue 7): units, committees and known import keys are looked up once per chunk, the
+    ledger serials and case numbers are reserved as one block per town/committee and year
+    (:func:`reserve_numbers`, in this transaction: gap-free, never reused), and the session is flushed
+    once at the end instead of once per row.
     """
     if batch.status == DONE:
         return
@@ -183,21 +212,47 @@ def import_chunk(batch: ImportBatch, user: User, size: Optional[int] = None) -> 
     good = [row for row in load_batch_rows(batch)["rows"] if row["state"] == "good"]
     visible = set(visible_org_ids(user))
     batch.status = IMPORTING
-    for row in good[batch.cursor:batch.cursor + size]:
-        unit_id = row["grid_id"] or row["village_id"]
-        if unit_id not in visible:
-            batch.skipped += 1
-            continue
-        unit = db.session.get(OrgUnit, unit_id)
-        fields, parties = _model_values(row)
-        dispute, created = create_dispute(user=user, location=unit, fields=fields, parties=parties,
-                                          import_key=row["key"])
-        if not created:
-            batch.skipped += 1
-            continue
-        _apply_outcome(dispute, user, unit.ancestor(VILLAGE))
-        record_event(dispute, "IMPORTED", user=user, note=batch.filename, to_status=dispute.status)
-        batch.imported += 1
+    chunk = good[batch.cursor:batch.cursor + size]
+    with db.session.no_autoflush:
+        units = _org_units(user)
+        known = _known_keys([row["key"] for row in chunk])
+        todo = []
+        for row in chunk:
+            unit_id = row["grid_id"] or row["village_id"]
+            if unit_id not in visible or unit_id not in units or row["key"] in known:
+                batch.skipped += 1
+                continue
+            known.add(row["key"])
+            fields, parties = _model_values(row)
+            unit = units[unit_id]
+            found = fields.get("found_date") or local_today()
+            todo.append((row, unit, fields, parties, location_columns(unit)["town_id"], found.year))
+        village_ids = {unit.ancestor(VILLAGE).id for _row, unit, *_rest in todo}
+        committees: dict[int, MediationCommittee] = {}
+        if village_ids:
+            for committee in db.session.scalars(select(MediationCommittee).where(
+                    MediationCommittee.org_unit_id.in_(village_ids)).order_by(MediationCommittee.id)):
+                committees.setdefault(committee.org_unit_id, committee)
+        counts: dict[tuple[str, int, int], int] = {}
+        for _row, unit, fields, _parties, town_id, year in todo:
+            counts[(LEDGER_SERIES, town_id, year)] = counts.get((LEDGER_SERIES, town_id, year), 0) + 1
+            committee = committees.get(unit.ancestor(VILLAGE).id)
+            if fields.get("accepted_date") and committee is not None:
+                key = (CASE_SERIES, committee.id, fields["accepted_date"].year)
+                counts[key] = counts.get(key, 0) + 1
+        numbers = _reserve(counts)
+        for row, unit, fields, parties, town_id, year in todo:
+            dispute, _created = create_dispute(
+                user=user, location=unit, fields=fields, parties=parties, import_key=row["key"],
+                ledger_serial=next(numbers[(LEDGER_SERIES, town_id, year)]), keys_checked=True, flush=False)
+            village = unit.ancestor(VILLAGE)
+            committee = committees.get(village.id)
+            case_seq = None
+            if dispute.accepted_date and committee is not None:
+                case_seq = next(numbers[(CASE_SERIES, committee.id, dispute.accepted_date.year)])
+            _apply_outcome(dispute, user, village, committee, case_seq)
+            record_event(dispute, "IMPORTED", user=user, note=batch.filename, to_status=dispute.status)
+            batch.imported += 1
     batch.cursor = min(batch.cursor + size, len(good))
     if batch.cursor >= len(good):
         batch.status = DONE
