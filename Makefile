@@ -19,7 +19,7 @@ TEST_SYSTEM_PACKAGES := chromium poppler-utils libreoffice-calc-nogui
 
 run: setup
 	$(FLASK) seed-demo --if-empty
-	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) --max-requests 1000 \
+	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) --max-requests 500 --max-requests-jitter 100 \
 		--access-logfile - wsgi:app
 
 test: setup-test
