@@ -118,35 +118,3 @@ def include_in_schema_compare(name, type_, parent_names) -> bool:
     if type_ == "index":
         return name != "ix_dispute_search_trgm"
     return True
-
-
-def text_search(id_column, text_column, key: str):
-    """Return the condition "``text_column`` contains ``key``" (``%`` and ``_`` literal) for the ledger's
-    free text (portal.disputes.queries).
-
-    Takes ``Dispute.id``, ``Dispute.search_text`` and a key already normalised like the stored text
-    (services.search_key). Keys of 3 characters or more use the free-text index of migration 0008: on
-    SQLite the FTS5 trigram table ``dispute_fts`` (a quoted phrase: exactly the substrings), elsewhere
-    ``LIKE`` served by PostgreSQL's pg_trgm GIN index. Shorter keys cannot use a trigram index and
-    fall back to ``LIKE`` (a scan, stopped early by the ledger's LIMIT when matches are common).
-    """
-    from sqlalchemy import column, literal_column, select, table
-
-    from portal.extensions import db
-
-    if len(key) >= 3 and db.engine.dialect.name == "sqlite":
-        fts = table("dispute_fts", column("rowid"))
-        phrase = '"' + key.replace('"', '""') + '"'
-        return id_column.in_(select(fts.c.rowid).where(literal_column("dispute_fts").op("MATCH")(phrase)))
-    return text_column.like(like_pattern(key), escape="\\")
-
-
-def include_in_schema_compare(name, type_, parent_names) -> bool:
-    """Alembic ``include_name`` hook: False for the free-text index objects that migration 0008
-    creates outside the models (SQLite's ``dispute_fts*`` tables, PostgreSQL's
-    ``ix_dispute_search_trgm``), so autogenerate and the schema test leave them alone."""
-    if type_ == "table":
-        return not (name or "").startswith("dispute_fts")
-    if type_ == "index":
-        return name != "ix_dispute_search_trgm"
-    return True

@@ -7,12 +7,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from portal.dialect import include_in_schema_compare
-from portal.dialect import include_in_schema_compare
 from portal.extensions import db
 
 
-# Expression indexes (migration 0008's deadline sort) cannot be reflected on SQLite; both sides skip them.
-@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 # Expression indexes (migration 0008's deadline sort) cannot be reflected on SQLite; both sides skip them.
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_migrated_schema_matches_models(app):
