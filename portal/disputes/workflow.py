@@ -415,10 +415,11 @@ def _take_over(dispute: Dispute, committee: Optional[MediationCommittee], change
             days=current_app.config["DEFAULT_DEADLINE_DAYS"]))
 
 
-def not_accept(dispute: Dispute, user: User, *, reason: str, channels_explained: bool) -> DisputeEvent:
-    """REPORTED → NOT_ACCEPTED (不予受理): a reason and "other channels explained" are required
-    (人民调解法 第十七条, 第二十六条; domain.md 8.4)."""
-    check(dispute, "not_accept", user)
+def _end_with_channels_explained(dispute: Dispute, user: User, action: str, event: str, to_status: str,
+                                 result: str, reason: str, channels_explained: bool) -> DisputeEvent:
+    """End a case with a reason after the other channels were explained (人民调解法 第二十六条):
+    shared by not accepting and failed mediation. Raises TransitionError."""
+    check(dispute, action, user)
     reason = _text(reason, "reason")
     if not channels_explained:
         raise TransitionError(_("Confirm that the other ways of resolving the dispute were explained."),
@@ -426,8 +427,15 @@ def not_accept(dispute: Dispute, user: User, *, reason: str, channels_explained:
     changes = _Changes()
     changes.set(dispute, "status_reason", reason)
     changes.set(dispute, "channels_explained", True)
-    changes.set(dispute, "result", "NOT_ACCEPTED")
-    return _finish(dispute, user, "NOT_ACCEPTED", changes, to_status=NOT_ACCEPTED, note=reason)
+    changes.set(dispute, "result", result)
+    return _finish(dispute, user, event, changes, to_status=to_status, note=reason)
+
+
+def not_accept(dispute: Dispute, user: User, *, reason: str, channels_explained: bool) -> DisputeEvent:
+    """REPORTED → NOT_ACCEPTED (不予受理): a reason and "other channels explained" are required
+    (人民调解法 第十七条, 第二十六条; domain.md 8.4)."""
+    return _end_with_channels_explained(dispute, user, "not_accept", "NOT_ACCEPTED", NOT_ACCEPTED, "NOT_ACCEPTED",
+                                        reason, channels_explained)
 
 
 def settle_on_spot(dispute: Dispute, user: User, *, result_note: str, resolved_date: date) -> DisputeEvent:
@@ -475,16 +483,8 @@ def assign_mediators(dispute: Dispute, user: User, *, mediator_ids: list[int],
 
 def fail(dispute: Dispute, user: User, *, reason: str, channels_explained: bool) -> DisputeEvent:
     """MEDIATING → FAILED (调解终止): reason and "other channels explained" (人民调解法 第二十六条)."""
-    check(dispute, "fail", user)
-    reason = _text(reason, "reason")
-    if not channels_explained:
-        raise TransitionError(_("Confirm that the other ways of resolving the dispute were explained."),
-                              "channels_explained")
-    changes = _Changes()
-    changes.set(dispute, "status_reason", reason)
-    changes.set(dispute, "channels_explained", True)
-    changes.set(dispute, "result", "FAILED_TERMINATED")
-    return _finish(dispute, user, "FAILED", changes, to_status=FAILED, note=reason)
+    return _end_with_channels_explained(dispute, user, "fail", "FAILED", FAILED, "FAILED_TERMINATED",
+                                        reason, channels_explained)
 
 
 def withdraw(dispute: Dispute, user: User, *, reason: str) -> DisputeEvent:
