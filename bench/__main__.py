@@ -73,8 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks; returns the exit status (1 when a benchmark crashed, not for a missed budget)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small data, few repetitions, temporary output")
-    parser.add_argument("--out", help="where to write the table (default bench/results.md, quick: a temp file)")
+    parser.add_argument("--out", help="where to write the table (default bench/results.md; quick or --only: a temp file)")
+    parser.add_argument("--only", metavar="GROUPS", default="",
+                        help="comma-separated groups to run: ledger, case, town, pdf, import, export, load")
     args = parser.parse_args(argv)
+    only = {g.strip() for g in args.only.split(",") if g.strip()}
+
+    def wanted(group: str) -> bool:
+        return not only or group in only
+
     settings = Settings.make(args.quick)
     started = time.perf_counter()
     source = seeded_database(settings.disputes)
@@ -91,10 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench.start(settings, instance)
     urls = setup.discover(bench)
     print(f"bench: {settings.disputes:,} disputes in {instance}", file=sys.stderr)
-    runner.run("ledger page", pages.ledger_rows, bench)
-    case_id = runner_value(runner, "benchmark case", setup.make_case, bench)
-    runner.run("case page", pages.case_row, bench, case_id)
-    runner.run("dashboard and statistics", pages.town_rows, bench, urls.get("stats"))
+    if wanted("ledger"):
+        runner.run("ledger page", pages.ledger_rows, bench)
+    case_id = runner_value(runner, "benchmark case", setup.make_case, bench) \
+        if not only or only & {"case", "pdf", "load"} else None
+    if wanted("case"):
+        runner.run("case page", pages.case_row, bench, case_id)
+    if wanted("town"):
+        runner.run("dashboard and statistics", pages.town_rows, bench, urls.get("stats"))
     for what, key, budget, abs_max in [("agreement PDF", "agreement_pdf", "≤ 3× floor, ≤ 0.3 s", 0.3),
                                        ("dossier PDF", "dossier_pdf", "≤ 3× floor", None),
                                        ("monthly report PDF", "report_pdf", "≤ 3× floor", None)]:
@@ -102,23 +113,28 @@ def main(argv: list[str] | None = None) -> int:
         if key in ("agreement_pdf", "dossier_pdf") and case_id is not None and url:
             url = url.format(id=case_id)
         on = "the benchmark case" if key != "report_pdf" else "the demo town, one month"
+        if not wanted("pdf"):
+            continue
         if url and "{id}" not in url:
             runner.run(what, pdfs.pdf_row, bench, what, url, measured_on=on, budget=budget, abs_max=abs_max)
         else:
             runner.rows.append(pages.missing(what, on, budget))
-    runner.run("Excel import", setup.import_row, bench, workdir)
-    runner.run("Excel export", excel.export_row, settings, instance, urls.get("export"))
+    if wanted("import"):
+        runner.run("Excel import", setup.import_row, bench, workdir)
+    if wanted("export"):
+        runner.run("Excel export", excel.export_row, settings, instance, urls.get("export"))
     pdf_urls = [u.format(id=case_id) for u in (urls.get("agreement_pdf"), urls.get("dossier_pdf"))
                 if u and case_id is not None]
 
-    with Server(instance) as server:
-        runner.run("throughput", load.throughput_row, server, settings, bench.has("disputes.ledger"))
-        runner.run("PDF memory", load.pdf_memory_row, server, pdf_urls, 2 if settings.quick else 20)
-        runner.run("concurrent writes", load.writes_row, server, settings, urls.get("register"), urls.get("edit"),
-                   lambda marker: setup.summaries(bench, marker))
+    if wanted("load"):
+        with Server(instance) as server:
+            runner.run("throughput", load.throughput_row, server, settings, bench.has("disputes.ledger"))
+            runner.run("PDF memory", load.pdf_memory_row, server, pdf_urls, 2 if settings.quick else 20)
+            runner.run("concurrent writes", load.writes_row, server, settings, urls.get("register"), urls.get("edit"),
+                       lambda marker: setup.summaries(bench, marker))
     text = annotate(header(settings, time.perf_counter() - started) + table(runner.rows) + "\n")
-    out = Path(args.out) if args.out else (Path(tempfile.gettempdir()) / "portal-bench-quick.md" if args.quick
-                                           else ROOT / "bench" / "results.md")
+    out = Path(args.out) if args.out else (Path(tempfile.gettempdir()) / "portal-bench-quick.md"
+                                           if args.quick or only else ROOT / "bench" / "results.md")
     out.write_text(text, encoding="utf-8")
     print(text)
     print(f"written to {out}", file=sys.stderr)
