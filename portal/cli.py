@@ -101,6 +101,16 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo("演示数据已就绪（密码 portal-demo-2026）/ Demo data ready (password portal-demo-2026)")
 
+    @app.cli.command("rebuild-statistics")
+    def rebuild_statistics_command() -> None:
+        """Recompute the monthly summary behind the dashboard and table 2 from the disputes (after
+        disputes were changed with SQL outside the portal)."""
+        from portal.reports import summary
+
+        summary.rebuild(db.session)
+        db.session.commit()
+        click.echo("统计汇总已重建 / Statistics summary rebuilt")
+
     @app.cli.command("create-admin")
     @click.option("--username", prompt=True)
     @click.option("--name", "display_name", prompt=True)

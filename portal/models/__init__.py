@@ -6,5 +6,5 @@ from portal.models.dispute import (Dispute, Party, DisputeEvent, DictEntry, Tran
                                    ScreeningReturn, NumberCounter)
 from portal.models.records import (RightsNotice, Investigation, MediationSession, Agreement,  # noqa: F401
                                    OralAgreement, FollowUp, JudicialConfirmation, Attachment, PrintLog)
-from portal.models.reports import ReportVersion  # noqa: F401,E402
+from portal.models.reports import ReportVersion, StatsMonth  # noqa: F401,E402
 from portal.models.ledger_io import ImportBatch  # noqa: F401,E402

@@ -105,7 +105,9 @@ class Dispute(TimestampMixin, Base):
 
     The org columns (``county_id`` … ``grid_id``) are denormalised from ``location`` so that scoping
     (:mod:`portal.scoping`) is a single indexed equality test. ``version_id`` is the optimistic lock
-    (style.md 3.10): a stale edit raises ``StaleDataError`` instead of overwriting.
+    (style.md 3.10): a stale edit raises ``StaleDataError`` instead of overwriting. The columns the
+    monthly summary is keyed on load their old value before a change (``active_history``), so
+    :mod:`portal.reports.summary` can refresh the bucket a dispute leaves.
     """
 
     __tablename__ = "dispute"
@@ -131,7 +133,7 @@ class Dispute(TimestampMixin, Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     claims: Mapped[Optional[str]] = mapped_column(Text)
     # Screening (排查).
-    found_date: Mapped[date] = mapped_column(Date, index=True)
+    found_date: Mapped[date] = mapped_column(Date, index=True, active_history=True)
     found_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)
     finder_name: Mapped[Optional[str]] = mapped_column(String(40))
     finder_force: Mapped[Optional[str]] = mapped_column(String(40))
@@ -142,12 +144,12 @@ class Dispute(TimestampMixin, Base):
     occurred_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # Where (denormalised scope columns + the most precise unit).
     county_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    town_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    town_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True, active_history=True)
+    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True, active_history=True)
     grid_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
     address: Mapped[Optional[str]] = mapped_column(String(200))
     # What.
-    category: Mapped[str] = mapped_column(String(40), index=True)
+    category: Mapped[str] = mapped_column(String(40), index=True, active_history=True)
     wage_arrears: Mapped[bool] = mapped_column(Boolean, default=False)
     public_opinion_risk: Mapped[bool] = mapped_column(Boolean, default=False)
     persons_involved: Mapped[Optional[int]] = mapped_column(Integer)
@@ -158,7 +160,7 @@ class Dispute(TimestampMixin, Base):
     handling_level: Mapped[str] = mapped_column(String(20), index=True, default="VILLAGE")
     # Who handles it.
     committee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("mediation_committee.id"), index=True)
-    accepted_date: Mapped[Optional[date]] = mapped_column(Date, index=True)
+    accepted_date: Mapped[Optional[date]] = mapped_column(Date, index=True, active_history=True)
     registrar_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     mediators_chosen_by_parties: Mapped[bool] = mapped_column(Boolean, default=False)
     responsible_leader_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)

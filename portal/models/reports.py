@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, TimestampMixin, UTCDateTime
@@ -67,3 +67,37 @@ class ReportVersion(TimestampMixin, Base):
     def frozen(self) -> bool:
         """True once submitted: figures and PDF no longer change."""
         return self.status != REPORT_DRAFT
+
+
+#: :attr:`StatsMonth.basis`: disputes counted by the month they were found / accepted for mediation.
+FOUND_BASIS, ACCEPTED_BASIS = "F", "A"
+
+
+class StatsMonth(Base):
+    """Monthly summary of the disputes of one town, village and category (issue 7).
+
+    Kept up to date in the same transaction as every change of a dispute or a transfer
+    (:mod:`portal.reports.summary`), so the dashboard and table 2 read a few hundred summary rows
+    instead of a year of disputes. ``basis`` F counts by ``found_date``: ``n`` = found (排查发现数)
+    and the three Fengqiao counts; basis A counts by ``accepted_date``: ``n`` = mediated at this
+    level (调解数) and ``success`` (调解成功数). The figures are those of
+    :func:`portal.reports.services.figure_condition` for the month. ``ym`` is ``year * 100 + month``
+    of the local (Asia/Shanghai) date. ``village_id`` is NULL for the town-level row (镇本级).
+    """
+
+    __tablename__ = "stats_month"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    basis: Mapped[str] = mapped_column(String(1))
+    ym: Mapped[int] = mapped_column(Integer)
+    county_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    town_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    success: Mapped[int] = mapped_column(Integer, default=0)
+    level_village: Mapped[int] = mapped_column(Integer, default=0)
+    level_town: Mapped[int] = mapped_column(Integer, default=0)
+    passed_out: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_stats_month_town", "town_id", "basis", "ym"),)

@@ -19,7 +19,8 @@ from portal.models.dispute import CATEGORY, OPEN_STATUSES, Dispute
 from portal.models.org import COUNTY
 from portal.models.user import User
 from portal.permissions import can
-from portal.reports import charts, services
+from portal.models.reports import ACCEPTED_BASIS, FOUND_BASIS, StatsMonth
+from portal.reports import charts, services, summary
 from portal.scoping import dispute_scope
 from portal.timeutil import local_today
 
@@ -58,48 +59,63 @@ def _work_counts(user: User, scope: services.Scope, now: services.Period, today:
 
 
 def _area_counts(user: User, scope: services.Scope, start: date, ytd: services.Period, today: date) -> dict:
-    """One GROUP BY over the disputes found from ``start`` to ``today`` (the trend's first month on):
+    """Disputes found from ``start`` to ``today`` (the trend's first month on), from the monthly summary
+    (:mod:`portal.reports.summary`) or, where it does not answer, one GROUP BY over the disputes:
 
     ``found`` per (year, month), and since 1 January per row of table 1 (village, 镇本级 or town),
     per category and the three Fengqiao counts per row. Returns ``{"found": {(y, m): n},
     "rows": {group id: {key: n}}, "category": {code: n}}``.
     """
     by_town = scope.unit.level == COUNTY
-    group = Dispute.town_id if by_town else Dispute.village_id
-    y, m = extract("year", Dispute.found_date), extract("month", Dispute.found_date)
     keys = [k for k, _label in services.FENGQIAO]
-    columns = [services._sum_if(services.figure_condition(k, ytd, today)).label(k) for k in keys]
-    stmt = select(y.label("y"), m.label("m"), group.label("g"), Dispute.category.label("c"), func.count().label("n"),
-                  *columns).where(services._base(), Dispute.found_date.between(start, today),
-                                  services.scope_condition(scope), dispute_scope(user)) \
-        .group_by(y, m, group, Dispute.category)
+    if summary.usable(user, scope.unit):
+        group = StatsMonth.town_id if by_town else StatsMonth.village_id
+        stmt = select((StatsMonth.ym // 100).label("y"), (StatsMonth.ym % 100).label("m"), group.label("g"),
+                      StatsMonth.category.label("c"), func.sum(StatsMonth.n).label("n"),
+                      *[func.sum(getattr(StatsMonth, k)).label(k) for k in keys]).where(
+            StatsMonth.basis == FOUND_BASIS, summary.unit_condition(scope.unit), summary.ym_between(start, today)) \
+            .group_by(StatsMonth.ym, group, StatsMonth.category)
+    else:
+        group = Dispute.town_id if by_town else Dispute.village_id
+        y, m = extract("year", Dispute.found_date), extract("month", Dispute.found_date)
+        columns = [services._sum_if(services.figure_condition(k, ytd, today)).label(k) for k in keys]
+        stmt = select(y.label("y"), m.label("m"), group.label("g"), Dispute.category.label("c"),
+                      func.count().label("n"), *columns).where(
+            services._base(), Dispute.found_date.between(start, today), services.scope_condition(scope),
+            dispute_scope(user)).group_by(y, m, group, Dispute.category)
     found: dict = {}
     rows: dict = {}
     category: dict = {}
     for r in db.session.execute(stmt):
         month = (int(r.y), int(r.m))
-        found[month] = found.get(month, 0) + r.n
+        found[month] = found.get(month, 0) + int(r.n)
         if month < (ytd.start.year, ytd.start.month):
             continue
         values = rows.setdefault(r.g, dict.fromkeys(["found", *keys], 0))
-        values["found"] += r.n
+        values["found"] += int(r.n)
         for k in keys:
             values[k] += int(getattr(r, k) or 0)
-        category[r.c] = category.get(r.c, 0) + r.n
+        category[r.c] = category.get(r.c, 0) + int(r.n)
     return {"found": found, "rows": rows, "category": category}
 
 
 def _mediated_by_month(user: User, scope: services.Scope, start: date, today: date) -> tuple[dict, dict]:
     """Disputes mediated at this level per month of acceptance, and the successes among them (the
-    report's columns 4 and 5 per month). One GROUP BY on the accepted date."""
-    y, m = extract("year", Dispute.accepted_date), extract("month", Dispute.accepted_date)
-    success = services._sum_if(Dispute.result.in_(services.SUCCESS_RESULTS)).label("success")
-    stmt = select(y.label("y"), m.label("m"), func.count().label("n"), success).where(
-        services._base(), Dispute.accepted_date.between(start, today), services._mediated_here(),
-        services.scope_condition(scope), dispute_scope(user)).group_by(y, m)
+    report's columns 4 and 5 per month): from the monthly summary, or one GROUP BY on the accepted date."""
+    if summary.usable(user, scope.unit):
+        y, m = (StatsMonth.ym // 100).label("y"), (StatsMonth.ym % 100).label("m")
+        stmt = select(y, m, func.sum(StatsMonth.n).label("n"), func.sum(StatsMonth.success).label("success")) \
+            .where(StatsMonth.basis == ACCEPTED_BASIS, summary.unit_condition(scope.unit),
+                   summary.ym_between(start, today)).group_by(StatsMonth.ym)
+    else:
+        y, m = extract("year", Dispute.accepted_date), extract("month", Dispute.accepted_date)
+        success = services._sum_if(Dispute.result.in_(services.SUCCESS_RESULTS)).label("success")
+        stmt = select(y.label("y"), m.label("m"), func.count().label("n"), success).where(
+            services._base(), Dispute.accepted_date.between(start, today), services._mediated_here(),
+            services.scope_condition(scope), dispute_scope(user)).group_by(y, m)
     mediated, successes = {}, {}
     for r in db.session.execute(stmt):
-        mediated[(int(r.y), int(r.m))] = r.n
+        mediated[(int(r.y), int(r.m))] = int(r.n)
         successes[(int(r.y), int(r.m))] = int(r.success or 0)
     return mediated, successes
 

@@ -62,7 +62,9 @@ from portal.extensions import db
 from portal.models.dispute import (CATEGORY, DRAFT, OPEN_STATUSES, RISK_LEVEL, VOIDED, Campaign, Dispute,
                                    ScreeningReturn, Transfer)
 from portal.models.org import COUNTY, TOWN, VILLAGE, OrgUnit
+from portal.models.reports import ACCEPTED_BASIS, StatsMonth
 from portal.models.user import User
+from portal.reports import summary
 from portal.scoping import dispute_scope, visible_org_ids
 from portal.timeutil import local_midnight_utc, local_today, month_range
 
@@ -609,17 +611,28 @@ def compute_table2(scope: Scope, period: Period, user: User, today: Optional[dat
     ``count`` = mediated in the period, ``share`` = count ÷ total, ``success`` = successes among
     those ``count`` disputes and ``success_rate`` = success ÷ count (domain.md 7.1 column 6),
     ``prev`` (previous period) and ``mom`` (环比), ``last_year`` and ``yoy`` (同比), ``cumulative`` =
-    mediated from 1 January to the period's end. One GROUP BY query.
+    mediated from 1 January to the period's end. One GROUP BY query, over the monthly summary
+    (:mod:`portal.reports.summary`) for months, quarters and years, over the disputes otherwise.
     """
     windows = {"count": period, "prev": previous_period(period), "last_year": same_period_last_year(period),
                "cumulative": year_to_date(period)}
-    columns = [_sum_if(figure_condition("mediated", p, today)).label(k) for k, p in windows.items()]
-    columns.append(_sum_if(figure_condition("success", period, today)).label("success"))
     earliest = min(p.start for p in windows.values())
-    stmt = select(Dispute.category.label("c"), *columns).where(
-        scope_condition(scope), dispute_scope(user), _base(),
-        Dispute.accepted_date.between(earliest, period.end)
-    ).group_by(Dispute.category)
+    if period.kind != RANGE and scope.campaign is None and summary.usable(user, scope.unit):
+        # whole months: the monthly summary (basis A: n = mediated at this level, success)
+        def months(p: Period):
+            return summary.ym_between(p.start, p.end)
+        columns = [_sum_if(months(p), StatsMonth.n).label(k) for k, p in windows.items()]
+        columns.append(_sum_if(months(period), StatsMonth.success).label("success"))
+        stmt = select(StatsMonth.category.label("c"), *columns).where(
+            StatsMonth.basis == ACCEPTED_BASIS, summary.unit_condition(scope.unit),
+            summary.ym_between(earliest, period.end)).group_by(StatsMonth.category)
+    else:
+        columns = [_sum_if(figure_condition("mediated", p, today)).label(k) for k, p in windows.items()]
+        columns.append(_sum_if(figure_condition("success", period, today)).label("success"))
+        stmt = select(Dispute.category.label("c"), *columns).where(
+            scope_condition(scope), dispute_scope(user), _base(),
+            Dispute.accepted_date.between(earliest, period.end)
+        ).group_by(Dispute.category)
     data = {r.c: r for r in db.session.execute(stmt)}
     names = dict(labels(CATEGORY))
     for code in data:

@@ -1,0 +1,45 @@
+"""Monthly summary of dispute figures for the dashboard and table 2 (issue 7), built from the disputes.
+
+Revision ID: 0009
+Revises: 0008
+"""
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "stats_month",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("basis", sa.String(length=1), nullable=False),
+        sa.Column("ym", sa.Integer(), nullable=False),
+        sa.Column("county_id", sa.Integer(), nullable=True),
+        sa.Column("town_id", sa.Integer(), nullable=False),
+        sa.Column("village_id", sa.Integer(), nullable=True),
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("success", sa.Integer(), nullable=False),
+        sa.Column("level_village", sa.Integer(), nullable=False),
+        sa.Column("level_town", sa.Integer(), nullable=False),
+        sa.Column("passed_out", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["county_id"], ["org_unit.id"]),
+        sa.ForeignKeyConstraint(["town_id"], ["org_unit.id"]),
+        sa.ForeignKeyConstraint(["village_id"], ["org_unit.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_stats_month_town", "stats_month", ["town_id", "basis", "ym"])
+    op.create_index("ix_stats_month_county_id", "stats_month", ["county_id"])
+    op.create_index("ix_stats_month_village_id", "stats_month", ["village_id"])
+    # The summary of the disputes already there, computed by the same code that keeps it up to date.
+    from portal.reports.summary import rebuild
+    rebuild(Session(bind=op.get_bind()))
+
+
+def downgrade():
+    op.drop_table("stats_month")
