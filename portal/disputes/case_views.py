@@ -9,12 +9,15 @@ fragments: a successful action answers the refreshed case body, a refusal answer
 """
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 from typing import Any, Optional
 
 from flask import abort, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_translations, gettext as _
 from flask_login import current_user, login_required
+from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,7 +37,7 @@ from portal.scoping import dispute_scope, get_dispute_or_404
 from portal.timeutil import local_today, to_local
 
 def _field_labels() -> dict[str, str]:
-    """Labels of the fields that appear in timeline changes (translated per request)."""
+    """Labels of the fields that appear in timeline changes (translated into the current locale)."""
     from portal.disputes.party_views import party_field_labels
     return {
         "title": _("Title"), "summary": _("What happened"), "category": _("Category"), "source": _("Case source"),
@@ -57,26 +60,71 @@ def _field_labels() -> dict[str, str]:
     }
 
 
+#: Translated fixed texts per catalog (a ``Translations`` object of Flask-Babel, one per locale and
+#: process): the catalogs do not change while the process runs, so the label tables and the field
+#: labels are translated once, not on every view (~100 gettext calls).
+_TRANSLATED: "weakref.WeakKeyDictionary[Any, dict[str, dict[str, str]]]" = weakref.WeakKeyDictionary()
+
+
+def translated_labels() -> dict[str, dict[str, str]]:
+    """The case page's fixed label tables (code → text) in the current locale: ``status``, ``event``,
+    ``side``, ``id_type``, ``level``, ``result``, ``major``, ``performance``, ``agreement_form``, ``yes_no``
+    and ``field`` (timeline field labels). Cached per catalog."""
+    translations = get_translations()
+    table = _TRANSLATED.get(translations)
+    if table is None:
+        def text(labels_: dict) -> dict[str, str]:
+            return {code: str(label) for code, label in labels_.items()}
+        table = {
+            "status": text(STATUS_LABELS), "event": text(workflow.EVENT_LABELS), "side": text(SIDE_LABELS),
+            "id_type": text(ID_TYPE_LABELS), "level": text(HANDLING_LEVEL_LABELS), "result": text(RESULT_LABELS),
+            "major": text(MAJOR_FLAG_LABELS), "performance": text(workflow.PERFORMANCE_LABELS),
+            "agreement_form": {"WRITTEN": _("Written"), "ORAL": _("Oral")},
+            "yes_no": {True: _("Yes"), False: _("No")},
+            "field": _field_labels(),
+        }
+        _TRANSLATED[translations] = table
+    return table
+
+
+#: Fields whose timeline values are codes: field → fixed table (key of :func:`translated_labels`) or
+#: admin dictionary kind (``portal.dictionaries.labels``).
+_FIXED_VALUE_TABLES = {"handling_level": "level", "result": "result", "performance_status": "performance",
+                       "major_flags": "major", "agreement_form": "agreement_form"}
+_DICT_VALUE_TABLES = {"category": "category", "source": "source", "risk_level": "risk_level", "measures": "measure"}
+
+
 def show_value(field: str, value: Any) -> str:
     """A timeline value as the user reads it: codes as labels, booleans as 是/否, lists joined."""
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
-        return _("Yes") if value else _("No")
+        return translated_labels()["yes_no"][value]
     if isinstance(value, list):
         return "、".join(show_value(field, v) for v in value)
-    table = {"category": labels("category"), "source": labels("source"), "risk_level": labels("risk_level"),
-             "measures": labels("measure"), "handling_level": HANDLING_LEVEL_LABELS, "result": RESULT_LABELS,
-             "performance_status": workflow.PERFORMANCE_LABELS, "major_flags": MAJOR_FLAG_LABELS,
-             "agreement_form": {"WRITTEN": _("Written"), "ORAL": _("Oral")}}.get(field)
-    if table is not None:
-        return str(table.get(value, value))
+    if field in _FIXED_VALUE_TABLES:
+        return str(translated_labels()[_FIXED_VALUE_TABLES[field]].get(value, value))
+    if field in _DICT_VALUE_TABLES:
+        return str(labels(_DICT_VALUE_TABLES[field]).get(value, value))
     if field == "police_reported_at":
         try:
             return to_local(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
         except (TypeError, ValueError):
             return str(value)
     return str(value)
+
+
+def template_gettext(translations):
+    """The templates' ``gettext`` (what ``_()`` calls) bound to one catalog: the same result as
+    Flask-Babel's (Jinja's new-style gettext: autoescaped, always %-formatted) without looking the
+    locale and catalog up again on each of the page's ~100 calls."""
+    @pass_context
+    def gettext(context, string, **variables):
+        text = translations.ugettext(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+    return gettext
 
 
 def _load(dispute_id: int) -> Dispute:
@@ -101,15 +149,16 @@ def _case_context(dispute: Dispute, *, forms: Optional[dict] = None, edit=None,
     can_edit = _may_edit(dispute)
     if edit is None and edit_open and can_edit:
         edit = edit_form(dispute, current_user)
+    text = translated_labels()
     return {
         "dispute": dispute, "actions": actions, "forms": forms, "deadline": (state, days),
         "open_action": open_action, "edit_open": edit_open,
         "edit": edit or None, "edit_lazy": edit is None and can_edit,
-        "field_labels": _field_labels(), "show_value": show_value, "status_labels": STATUS_LABELS,
-        "event_labels": workflow.EVENT_LABELS, "side_labels": SIDE_LABELS, "id_type_labels": ID_TYPE_LABELS,
-        "level_labels": HANDLING_LEVEL_LABELS, "result_labels": RESULT_LABELS,
-        "major_labels": MAJOR_FLAG_LABELS, "dict_labels": labels, "is_major": workflow.is_major(dispute),
-        "performance_labels": workflow.PERFORMANCE_LABELS,
+        "field_labels": text["field"], "show_value": show_value, "status_labels": text["status"],
+        "event_labels": text["event"], "side_labels": text["side"], "id_type_labels": text["id_type"],
+        "level_labels": text["level"], "result_labels": text["result"],
+        "major_labels": text["major"], "dict_labels": labels, "is_major": workflow.is_major(dispute),
+        "performance_labels": text["performance"], "gettext": template_gettext(get_translations()),
     }
 
 
