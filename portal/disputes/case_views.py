@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit import audit
@@ -30,10 +30,10 @@ from portal.disputes.forms import (HANDLING_LEVEL_LABELS, ID_TYPE_LABELS, MAJOR_
                                    SIDE_LABELS, STATUS_LABELS)
 from portal.extensions import db
 from portal.htmx import add_vary, is_htmx, is_partial
-from portal.models.dispute import ESCALATE, PENDING, REFER, Dispute, Transfer
+from portal.models.dispute import ESCALATE, PENDING, REFER, Dispute, DisputeEvent, Transfer
 from portal.models.org import OrgUnit
 from portal.permissions import can, require
-from portal.scoping import dispute_scope, get_dispute_or_404
+from portal.scoping import dispute_scope, get_dispute_or_404, scoped_disputes
 from portal.timeutil import local_today, to_local
 
 def _field_labels() -> dict[str, str]:
@@ -127,8 +127,26 @@ def template_gettext(translations):
     return gettext
 
 
-def _load(dispute_id: int) -> Dispute:
-    return get_dispute_or_404(dispute_id, current_user)
+#: What the case page shows of a dispute, loaded with it: its units, committee and leader in the same
+#: statement, each collection with one more (a fixed number of statements, whatever the history).
+_PAGE_LOAD = (
+    joinedload(Dispute.town), joinedload(Dispute.village), joinedload(Dispute.grid),
+    joinedload(Dispute.committee), joinedload(Dispute.responsible_leader),
+    selectinload(Dispute.parties), selectinload(Dispute.mediators),
+    selectinload(Dispute.transfers).options(joinedload(Transfer.from_org), joinedload(Transfer.to_org)),
+    selectinload(Dispute.events).joinedload(DisputeEvent.user),
+)
+
+
+def _load(dispute_id: int, *, page: bool = False) -> Dispute:
+    """The dispute if ``current_user`` may see it, else 404 (:mod:`portal.scoping`); with ``page``,
+    together with everything the case page shows of it (:data:`_PAGE_LOAD`)."""
+    if not page:
+        return get_dispute_or_404(dispute_id, current_user)
+    dispute = db.session.scalar(scoped_disputes(current_user).where(Dispute.id == dispute_id).options(*_PAGE_LOAD))
+    if dispute is None:
+        abort(404)
+    return dispute
 
 
 def _may_edit(dispute: Dispute) -> bool:
@@ -196,7 +214,7 @@ def _retarget(response, target: str):
 @require("dispute.view")
 def case(dispute_id: int):
     """The case page: overview, parties (masked), records, timeline, transfers and allowed actions."""
-    return _render_case(_load(dispute_id))
+    return _render_case(_load(dispute_id, page=True))
 
 
 @bp.route("/<int:dispute_id>/actions/<action>", methods=["POST"])
@@ -223,10 +241,10 @@ def act(dispute_id: int, action: str):
             return _refuse(403, f"#act-{action}")
         except StaleDataError:
             db.session.rollback()
-            return _conflict(_load(dispute_id), f"#act-{action}")
+            return _conflict(_load(dispute_id, page=True), f"#act-{action}")
         else:
             if is_htmx():
-                return _render_case(_load(dispute_id))
+                return _render_case(_load(dispute_id, page=True))
             return redirect(url_for("disputes.case", dispute_id=dispute_id), 303)
     dispute = _load(dispute_id)
     if is_htmx():
@@ -297,10 +315,10 @@ def edit(dispute_id: int):
                  else form.title.errors.append(error.message))
             except StaleDataError:
                 db.session.rollback()
-                return _conflict(_load(dispute_id), "#case-edit", form)
+                return _conflict(_load(dispute_id, page=True), "#case-edit", form)
             else:
                 if is_htmx():
-                    return _render_case(_load(dispute_id))
+                    return _render_case(_load(dispute_id, page=True))
                 return redirect(url_for("disputes.case", dispute_id=dispute_id), 303)
     dispute = _load(dispute_id)
     if is_htmx():

@@ -105,7 +105,7 @@ def _render_form(dispute: Dispute, party: Optional[Party], form: PartyEditForm, 
 
 
 def _party_form_view(dispute_id: int, party_id: Optional[int]):
-    from portal.disputes.case_views import _render_case
+    from portal.disputes.case_views import _load, _render_case
     dispute = get_dispute_or_404(dispute_id, current_user)
     party = _party_or_404(dispute, party_id) if party_id is not None else None
     if not can(current_user, "dispute.edit") or dispute.status in (ARCHIVED, VOIDED):
@@ -119,7 +119,7 @@ def _party_form_view(dispute_id: int, party_id: Optional[int]):
         save_party(dispute, party, form.cleaned, current_user)
         db.session.commit()
         if is_htmx():
-            return _render_case(get_dispute_or_404(dispute_id, current_user))
+            return _render_case(_load(dispute_id, page=True))
         return redirect(url_for("disputes.case", dispute_id=dispute_id), 303)
     return _render_form(dispute, party, form, 422)
 

@@ -106,28 +106,47 @@ def notify_effective(dispute: Dispute, user: User, on: date) -> None:
 # Loading
 # ---------------------------------------------------------------------------------------------
 
+#: The record lists of :func:`records_of`: key → (model, order of the list).
+RECORD_LISTS = {
+    "notices": (RightsNotice, (RightsNotice.given_on, RightsNotice.id)),
+    "investigations": (Investigation, (Investigation.held_at, Investigation.id)),
+    "sessions": (MediationSession, (MediationSession.held_at, MediationSession.id)),
+    "agreements": (Agreement, (Agreement.id,)),
+    "oral_agreements": (OralAgreement, (OralAgreement.agreed_date, OralAgreement.id)),
+    "follow_ups": (FollowUp, (FollowUp.visited_at, FollowUp.id)),
+    "confirmations": (JudicialConfirmation, (JudicialConfirmation.id,)),
+    "attachments": (Attachment, (Attachment.id,)),
+    "prints": (PrintLog, (PrintLog.id.desc(),)),
+}
+#: Rows of the print log shown (newest first).
+PRINTS_SHOWN = 10
+
+
 def records_of(dispute: Dispute) -> dict[str, Any]:
     """All records of ``dispute`` for the panel and the documents.
 
     Returns a dict with lists ``notices``, ``investigations``, ``sessions``, ``oral_agreements``,
-    ``follow_ups``, ``attachments``, ``prints`` (newest first), ``confirmations`` and the current
-    written ``agreement`` (or None).
-    """
-    def rows(model, order):
-        return list(db.session.scalars(select(model).where(model.dispute_id == dispute.id).order_by(*order)))
+    ``follow_ups``, ``attachments``, ``prints`` (the last :data:`PRINTS_SHOWN`, newest first),
+    ``confirmations`` and the current written ``agreement`` (or None).
 
-    agreements = rows(Agreement, (Agreement.id,))
-    return {
-        "notices": rows(RightsNotice, (RightsNotice.given_on, RightsNotice.id)),
-        "investigations": rows(Investigation, (Investigation.held_at, Investigation.id)),
-        "sessions": rows(MediationSession, (MediationSession.held_at, MediationSession.id)),
-        "agreement": agreements[-1] if agreements else None,
-        "oral_agreements": rows(OralAgreement, (OralAgreement.agreed_date, OralAgreement.id)),
-        "follow_ups": rows(FollowUp, (FollowUp.visited_at, FollowUp.id)),
-        "confirmations": rows(JudicialConfirmation, (JudicialConfirmation.id,)),
-        "attachments": rows(Attachment, (Attachment.id,)),
-        "prints": rows(PrintLog, (PrintLog.id.desc(),))[:10],
-    }
+    One statement asks which kinds of record the case has (EXISTS per table, on the ``dispute_id``
+    indexes); only those lists are then loaded, one statement each. A case without records costs one
+    statement, a full one at most ten, however many rows it has.
+    """
+    keys = list(RECORD_LISTS)
+    present = db.session.execute(select(*(
+        select(model.id).where(model.dispute_id == dispute.id).exists().label(key)
+        for key, (model, _order) in RECORD_LISTS.items()))).one()
+    lists: dict[str, Any] = {}
+    for key, has_rows in zip(keys, present):
+        model, order = RECORD_LISTS[key]
+        stmt = select(model).where(model.dispute_id == dispute.id).order_by(*order)
+        if key == "prints":
+            stmt = stmt.limit(PRINTS_SHOWN)
+        lists[key] = list(db.session.scalars(stmt)) if has_rows else []
+    agreements = lists.pop("agreements")
+    lists["agreement"] = agreements[-1] if agreements else None
+    return lists
 
 
 def get_record_or_404(model, record_id: int, dispute: Dispute):
@@ -384,13 +403,14 @@ def save_agreement(dispute: Dispute, user: User, values: dict[str, Any]) -> Agre
     return agreement
 
 
-def agreement_blockers(agreement: Agreement, *, require_scan: bool = True) -> list[str]:
+def agreement_blockers(agreement: Agreement, *, require_scan: bool = True,
+                       attachments: Optional[list[Attachment]] = None) -> list[str]:
     """What stops ``agreement`` from taking effect (domain.md 8.3; 人民调解法 第二十九条).
 
     Returns a list of translated messages, empty when the agreement may be marked effective:
     ≥ 2 parties each with name, ID and address; facts; ≥ 1 term; performance manner and time limit;
     copies ≥ parties + 1; a signing date; every signature and the seal ticked; the signed scan
-    attached (``require_scan``).
+    attached (``require_scan``; looked up in ``attachments`` when given, see :func:`signed_scan`).
     """
     problems: list[str] = []
     parties = agreement.parties or []
@@ -420,13 +440,17 @@ def agreement_blockers(agreement: Agreement, *, require_scan: bool = True) -> li
     unsigned = [label for key, label in signature_items(agreement) if not (agreement.signatures or {}).get(key)]
     if unsigned:
         problems.append(str(_l("Signatures missing: %(names)s.", names="、".join(unsigned))))
-    if require_scan and not signed_scan(agreement):
+    if require_scan and not signed_scan(agreement, attachments):
         problems.append(str(_l("Upload the scan of the signed agreement.")))
     return problems
 
 
-def signed_scan(agreement: Agreement) -> Optional[Attachment]:
-    """The latest uploaded scan of the signed ``agreement`` (None if none)."""
+def signed_scan(agreement: Agreement, attachments: Optional[list[Attachment]] = None) -> Optional[Attachment]:
+    """The latest uploaded scan of the signed ``agreement`` (None if none). ``attachments``: the case's
+    attachments in id order when the caller has them (``records_of(...)["attachments"]``; no query)."""
+    if attachments is not None:
+        return next((row for row in reversed(attachments)
+                     if row.agreement_id == agreement.id and row.kind == "SIGNED_AGREEMENT"), None)
     return db.session.scalar(select(Attachment).where(Attachment.agreement_id == agreement.id,
                                                       Attachment.kind == "SIGNED_AGREEMENT")
                              .order_by(Attachment.id.desc()).limit(1))

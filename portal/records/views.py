@@ -119,11 +119,11 @@ def panel_context(dispute, forms: dict | None = None, open_section: str | None =
             built["effective"] = _make_form("effective", dispute, agreement=agreement)
     may_print = can(current_user, "document.print")
     unprintable = documents.check_printable_source(dispute, recs) if may_print else []
-    scan = services.signed_scan(agreement) if agreement else None
+    scan = services.signed_scan(agreement, recs["attachments"]) if agreement else None
     return {
         "dispute": dispute, "recs": recs, "agreement": agreement, "forms": built, "editable": editable,
         "may_print": may_print, "open_section": open_section, "error": error,
-        "blockers": services.agreement_blockers(agreement) if agreement else [],
+        "blockers": services.agreement_blockers(agreement, attachments=recs["attachments"]) if agreement else [],
         "signature_items": services.signature_items(agreement) if agreement else [],
         "scan": scan,
         "deadline": services.confirmation_deadline(agreement),
