@@ -4,6 +4,7 @@ dashboard and table 2 read from it the same figures as the live queries over the
 from __future__ import annotations
 
 from datetime import date
+from itertools import chain
 
 import pytest
 from sqlalchemy import select
@@ -11,13 +12,13 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models.dispute import Dispute, Transfer
 from portal.models.org import OrgUnit
-from portal.models.reports import StatsMonth
+from portal.models.reports import BASIS_FIGURES, StatsMonth
 from portal.models.user import User
 from portal.reports import dashboard, services, summary
 from tests.reports_fixture import build_october
 
-COLUMNS = ("basis", "ym", "county_id", "town_id", "village_id", "category", "n", "success", "level_village",
-           "level_town", "passed_out")
+COLUMNS = ("basis", "ym", "county_id", "town_id", "village_id", "category", "n",
+           *chain.from_iterable(BASIS_FIGURES.values()))
 
 
 def buckets() -> list[tuple]:
@@ -47,7 +48,8 @@ def test_summary_matches_a_rebuild_after_creation(october):
 
 
 @pytest.mark.parametrize("change", ["category", "village", "found_date", "accepted_date", "status", "result",
-                                    "handling_level", "void", "delete", "transfer", "transfer_kind"])
+                                    "handling_level", "void", "delete", "transfer", "transfer_kind", "source",
+                                    "performance", "amount", "resolved_date", "prevention_flags"])
 def test_summary_follows_every_change(october, change):
     d = october["d"]
     dispute: Dispute = db.session.get(Dispute, d["d1"].id)
@@ -65,6 +67,16 @@ def test_summary_follows_every_change(october, change):
         dispute.status = "REFERRED"
     elif change == "result":
         dispute.result = "FAILED_TERMINATED"
+    elif change == "source":
+        dispute.source = "APPLICATION"
+    elif change == "performance":
+        dispute.performance_status = "JUDICIALLY_CONFIRMED"
+    elif change == "amount":
+        dispute.amount_involved = 99
+    elif change == "resolved_date":
+        dispute.resolved_date = date(2026, 11, 2)
+    elif change == "prevention_flags":
+        dispute.prevention_flags = {"PREVENT_SUICIDE": 1}
     elif change == "handling_level":
         dispute.handling_level = "COUNTY"
     elif change == "void":
@@ -83,6 +95,11 @@ def test_summary_follows_every_change(october, change):
     assert_exact()
 
 
+def table1(scope, period, user, today) -> list[tuple]:
+    t1 = services.compute_table1(scope, period, user, today)
+    return [(r.token, r.values) for r in t1["rows"] + [t1["total"]]]
+
+
 def _live(monkeypatch):
     monkeypatch.setattr(summary, "usable", lambda user, unit: False)
 
@@ -98,11 +115,13 @@ def test_dashboard_and_table2_read_the_live_figures(october, monkeypatch, userna
     assert summary.usable(user, scope.unit)
     from_summary = (dashboard._area_counts(user, scope, start, ytd, today),
                     dashboard._mediated_by_month(user, scope, start, today),
-                    [services.compute_table2(scope, p, user, today)["rows"] for p in periods])
+                    [services.compute_table2(scope, p, user, today)["rows"] for p in periods],
+                    [table1(scope, p, user, today) for p in periods])
     _live(monkeypatch)
     live = (dashboard._area_counts(user, scope, start, ytd, today),
             dashboard._mediated_by_month(user, scope, start, today),
-            [services.compute_table2(scope, p, user, today)["rows"] for p in periods])
+            [services.compute_table2(scope, p, user, today)["rows"] for p in periods],
+            [table1(scope, p, user, today) for p in periods])
     assert from_summary == live
     assert from_summary[0]["found"], "the fixture's disputes are counted"
 
@@ -125,3 +144,12 @@ def test_rebuild_command(october, runner):
     assert result.exit_code == 0, result.output
     assert "统计汇总已重建" in result.output
     assert sum(b[6] for b in buckets() if b[0] == "F" and b[1] == 202610) == 7
+
+
+def test_screening_returns_count_the_same_found(october, monkeypatch):
+    user = db.session.scalar(select(User).where(User.username == "zhongxin"))
+    scope, month = services.default_scope(user), services.month_period(2026, 10)
+    from_summary = [(r["token"], r["found"], r["state"]) for r in services.return_status(scope, month, user)]
+    _live(monkeypatch)
+    assert from_summary == [(r["token"], r["found"], r["state"]) for r in services.return_status(scope, month, user)]
+    assert any(found for _token, found, _state in from_summary)

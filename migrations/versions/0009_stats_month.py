@@ -1,4 +1,4 @@
-"""Monthly summary of dispute figures for the dashboard and table 2 (issue 7), built from the disputes.
+"""Monthly summary of dispute figures for the dashboard and the report (issue 7), built from the disputes.
 
 Revision ID: 0009
 Revises: 0008
@@ -12,6 +12,11 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
+FLAGS = ("prevent_crime", "prevent_group_petition", "prevent_group_fight", "prevent_suicide")
+COUNTS = ("n", "prevented", "level_village", "level_town", "passed_out", "src_initiative", "src_application",
+          "src_entrusted", "success", "written", "oral", "performed", "confirmed", *FLAGS,
+          *[f"{flag}_persons" for flag in FLAGS])
+
 
 def upgrade():
     op.create_table(
@@ -23,11 +28,8 @@ def upgrade():
         sa.Column("town_id", sa.Integer(), nullable=False),
         sa.Column("village_id", sa.Integer(), nullable=True),
         sa.Column("category", sa.String(length=40), nullable=False),
-        sa.Column("n", sa.Integer(), nullable=False),
-        sa.Column("success", sa.Integer(), nullable=False),
-        sa.Column("level_village", sa.Integer(), nullable=False),
-        sa.Column("level_town", sa.Integer(), nullable=False),
-        sa.Column("passed_out", sa.Integer(), nullable=False),
+        *[sa.Column(name, sa.Integer(), nullable=False) for name in COUNTS],
+        sa.Column("amount_yuan", sa.Numeric(16, 2), nullable=False),
         sa.ForeignKeyConstraint(["county_id"], ["org_unit.id"]),
         sa.ForeignKeyConstraint(["town_id"], ["org_unit.id"]),
         sa.ForeignKeyConstraint(["village_id"], ["org_unit.id"]),

@@ -178,7 +178,7 @@ class Dispute(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(30), index=True, default=REPORTED)
     result: Mapped[Optional[str]] = mapped_column(String(30))
     agreement_form: Mapped[Optional[str]] = mapped_column(String(10))
-    resolved_date: Mapped[Optional[date]] = mapped_column(Date, index=True)
+    resolved_date: Mapped[Optional[date]] = mapped_column(Date, index=True, active_history=True)
     closed_date: Mapped[Optional[date]] = mapped_column(Date)
     performance_status: Mapped[Optional[str]] = mapped_column(String(30))
     prevention_flags: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -9,9 +9,10 @@ creates the next version (a draft) carrying the reason.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Optional
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, TimestampMixin, UTCDateTime
@@ -69,20 +70,32 @@ class ReportVersion(TimestampMixin, Base):
         return self.status != REPORT_DRAFT
 
 
-#: :attr:`StatsMonth.basis`: disputes counted by the month they were found / accepted for mediation.
-FOUND_BASIS, ACCEPTED_BASIS = "F", "A"
+#: :attr:`StatsMonth.basis`: disputes counted by the month they were found, accepted for mediation, or
+#: concluded (resolved).
+FOUND_BASIS, ACCEPTED_BASIS, RESOLVED_BASIS = "F", "A", "R"
+PREVENTION_CODES = ("PREVENT_CRIME", "PREVENT_GROUP_PETITION", "PREVENT_GROUP_FIGHT", "PREVENT_SUICIDE")
+#: Figure columns of each basis besides ``n`` (keys of :func:`portal.reports.services.figure_condition`,
+#: lower-cased; ``<flag>_persons`` sums the flag's persons, ``amount_yuan`` the successes' amounts).
+BASIS_FIGURES = {
+    FOUND_BASIS: ("prevented", "level_village", "level_town", "passed_out"),
+    ACCEPTED_BASIS: ("src_initiative", "src_application", "src_entrusted", "success", "written", "oral",
+                     "performed", "confirmed", "amount_yuan"),
+    RESOLVED_BASIS: tuple(c.lower() for c in PREVENTION_CODES) + tuple(f"{c.lower()}_persons" for c in PREVENTION_CODES),
+}
 
 
 class StatsMonth(Base):
     """Monthly summary of the disputes of one town, village and category (issue 7).
 
     Kept up to date in the same transaction as every change of a dispute or a transfer
-    (:mod:`portal.reports.summary`), so the dashboard and table 2 read a few hundred summary rows
-    instead of a year of disputes. ``basis`` F counts by ``found_date``: ``n`` = found (排查发现数)
-    and the three Fengqiao counts; basis A counts by ``accepted_date``: ``n`` = mediated at this
-    level (调解数) and ``success`` (调解成功数). The figures are those of
-    :func:`portal.reports.services.figure_condition` for the month. ``ym`` is ``year * 100 + month``
-    of the local (Asia/Shanghai) date. ``village_id`` is NULL for the town-level row (镇本级).
+    (:mod:`portal.reports.summary`), so the dashboard and the report's cohort figures read a few hundred
+    summary rows instead of a year of disputes. ``basis`` F counts by ``found_date`` (``n`` = found
+    排查发现数, prevented and the three Fengqiao counts), A by ``accepted_date`` (``n`` = mediated at
+    this level 调解数 and its outcomes, columns 5–11), R by ``resolved_date`` (``n`` = concluded at this
+    level; the prevention flags, columns 12–15). Each figure is the one of
+    :func:`portal.reports.services.figure_condition` for the month (:data:`BASIS_FIGURES`); a basis
+    leaves the other columns 0. ``ym`` is ``year * 100 + month`` of the local (Asia/Shanghai) date.
+    ``village_id`` is NULL for the town-level row (镇本级).
     """
 
     __tablename__ = "stats_month"
@@ -95,9 +108,26 @@ class StatsMonth(Base):
     village_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
     category: Mapped[str] = mapped_column(String(40))
     n: Mapped[int] = mapped_column(Integer, default=0)
-    success: Mapped[int] = mapped_column(Integer, default=0)
+    prevented: Mapped[int] = mapped_column(Integer, default=0)
     level_village: Mapped[int] = mapped_column(Integer, default=0)
     level_town: Mapped[int] = mapped_column(Integer, default=0)
     passed_out: Mapped[int] = mapped_column(Integer, default=0)
+    src_initiative: Mapped[int] = mapped_column(Integer, default=0)
+    src_application: Mapped[int] = mapped_column(Integer, default=0)
+    src_entrusted: Mapped[int] = mapped_column(Integer, default=0)
+    success: Mapped[int] = mapped_column(Integer, default=0)
+    written: Mapped[int] = mapped_column(Integer, default=0)
+    oral: Mapped[int] = mapped_column(Integer, default=0)
+    performed: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed: Mapped[int] = mapped_column(Integer, default=0)
+    amount_yuan: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=0)
+    prevent_crime: Mapped[int] = mapped_column(Integer, default=0)
+    prevent_group_petition: Mapped[int] = mapped_column(Integer, default=0)
+    prevent_group_fight: Mapped[int] = mapped_column(Integer, default=0)
+    prevent_suicide: Mapped[int] = mapped_column(Integer, default=0)
+    prevent_crime_persons: Mapped[int] = mapped_column(Integer, default=0)
+    prevent_group_petition_persons: Mapped[int] = mapped_column(Integer, default=0)
+    prevent_group_fight_persons: Mapped[int] = mapped_column(Integer, default=0)
+    prevent_suicide_persons: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (Index("ix_stats_month_town", "town_id", "basis", "ym"),)

@@ -52,6 +52,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import chain
 from typing import Any, Optional
 
 from flask import abort, url_for
@@ -62,7 +63,7 @@ from portal.extensions import db
 from portal.models.dispute import (CATEGORY, DRAFT, OPEN_STATUSES, RISK_LEVEL, VOIDED, Campaign, Dispute,
                                    ScreeningReturn, Transfer)
 from portal.models.org import COUNTY, TOWN, VILLAGE, OrgUnit
-from portal.models.reports import ACCEPTED_BASIS, StatsMonth
+from portal.models.reports import ACCEPTED_BASIS, BASIS_FIGURES, FOUND_BASIS, StatsMonth
 from portal.models.user import User
 from portal.reports import summary
 from portal.scoping import dispute_scope, visible_org_ids
@@ -562,10 +563,38 @@ def _months(period: Period) -> list[tuple[int, int]]:
     return months
 
 
+def _table1_from_summary(scope: Scope, period: Period, ref: date, by_town: bool) -> dict:
+    """Table 1's figures per row for whole months: the cohort figures from the monthly summary
+    (:mod:`portal.reports.summary`), ``transferred``/``open``/``overdue`` (not dated by a month) live.
+    Returns ``{group id: {key: value}}`` (group: village, NULL for 镇本级, or town for a county)."""
+    months = summary.ym_between(period.start, period.end)
+    group = StatsMonth.town_id if by_town else StatsMonth.village_id
+    columns = [_sum_if(StatsMonth.basis == FOUND_BASIS, StatsMonth.n).label("found"),
+               _sum_if(StatsMonth.basis == ACCEPTED_BASIS, StatsMonth.n).label("mediated")]
+    columns += [func.sum(getattr(StatsMonth, c)).label(c.upper() if c.startswith("prevent_") and
+                                                        not c.endswith("_persons") else c)
+                for c in chain.from_iterable(BASIS_FIGURES.values())]
+    found: dict = {}
+    for r in db.session.execute(select(group.label("g"), *columns).where(
+            summary.unit_condition(scope.unit), months).group_by(group)):
+        values = r._asdict()
+        for code in PREVENTION_FLAGS:
+            values[f"{code}_persons"] = values.pop(f"{code.lower()}_persons")
+        found[values.pop("g")] = values
+    dispute_group = Dispute.town_id if by_town else Dispute.village_id
+    live = select(dispute_group.label("g"), *[_sum_if(figure_condition(k, period, ref)).label(k)
+                                              for k in ("transferred", "open", "overdue")]) \
+        .where(scope_condition(scope), _base(), or_(_open_at(ref), _transferred_in(period))).group_by(dispute_group)
+    for r in db.session.execute(live):
+        found.setdefault(r.g, {}).update(transferred=r.transferred, open=r.open, overdue=r.overdue)
+    return found
+
+
 def compute_table1(scope: Scope, period: Period, user: User, today: Optional[date] = None) -> dict:
     """Table 1 (domain.md 7.1) plus the Fengqiao shares for ``scope`` and ``period`` as seen by ``user``.
 
-    One GROUP BY query over disputes and one over screening returns. Returns
+    Whole months: two GROUP BY queries (monthly summary, open/overdue/transferred live) and one over
+    screening returns; other periods count the disputes live in one GROUP BY. Returns
     ``{"rows": [Row…], "total": Row}``; each row's ``values`` holds ints for counts, ``amount``
     (Decimal 万元), ``<FLAG>_persons`` ints, ``success_rate`` and the three Fengqiao shares
     (Decimal or None).
@@ -573,26 +602,26 @@ def compute_table1(scope: Scope, period: Period, user: User, today: Optional[dat
     ref = reference_day(period, today)
     rows = scope_rows(scope, user)
     by_town = scope.unit.level == COUNTY and scope.campaign is None
-    group = Dispute.town_id if by_town else Dispute.village_id
-    columns = [_sum_if(figure_condition(k, period, today)).label(k) for k in COUNT_KEYS]
-    columns.append(_sum_if(figure_condition("success", period, today),
-                           func.coalesce(Dispute.amount_involved, 0)).label("amount_yuan"))
-    for code in PREVENTION_FLAGS:
-        columns.append(_sum_if(figure_condition(code, period, today),
-                               func.coalesce(_flag(code), 0)).label(f"{code}_persons"))
-    stmt = select(group.label("g"), *columns).where(
-        scope_condition(scope), dispute_scope(user), _base(), _relevant(period, ref)).group_by(group)
-    found: dict[Optional[int], Any] = {r.g: r for r in db.session.execute(stmt)}
+    if period.kind != RANGE and scope.campaign is None and summary.usable(user, scope.unit):
+        found = _table1_from_summary(scope, period, ref, by_town)
+    else:
+        group = Dispute.town_id if by_town else Dispute.village_id
+        columns = [_sum_if(figure_condition(k, period, today)).label(k) for k in COUNT_KEYS]
+        columns.append(_sum_if(figure_condition("success", period, today),
+                               func.coalesce(Dispute.amount_involved, 0)).label("amount_yuan"))
+        for code in PREVENTION_FLAGS:
+            columns.append(_sum_if(figure_condition(code, period, today),
+                                   func.coalesce(_flag(code), 0)).label(f"{code}_persons"))
+        stmt = select(group.label("g"), *columns).where(
+            scope_condition(scope), dispute_scope(user), _base(), _relevant(period, ref)).group_by(group)
+        found = {r.g: r._asdict() for r in db.session.execute(stmt)}
     rounds = _rounds(scope, period, by_town)
     total = Row("ALL", "合计")
     keys = COUNT_KEYS + [f"{c}_persons" for c in PREVENTION_FLAGS]
     for row in rows:
-        if row.token.startswith("L"):
-            data = found.get(None)
-        else:
-            data = found.get(row.unit_id)
-        row.values = {k: int(getattr(data, k) or 0) if data else 0 for k in keys}
-        row.values["amount_yuan"] = Decimal(getattr(data, "amount_yuan", 0) or 0) if data else Decimal(0)
+        data = found.get(None if row.token.startswith("L") else row.unit_id) or {}
+        row.values = {k: int(data.get(k) or 0) for k in keys}
+        row.values["amount_yuan"] = Decimal(data.get("amount_yuan") or 0)
         row.values["rounds"] = 0 if row.token.startswith("L") else rounds.get(row.unit_id, 0)
     total.values = {k: sum(r.values[k] for r in rows) for k in keys + ["rounds"]}
     total.values["amount_yuan"] = sum((r.values["amount_yuan"] for r in rows), Decimal(0))
@@ -740,9 +769,15 @@ def return_status(scope: Scope, period: Period, user: User) -> list[dict]:
     ids = [r.unit_id for r in villages]
     returns = {r.village_id: r for r in db.session.scalars(
         select(ScreeningReturn).where(ScreeningReturn.village_id.in_(ids), return_filter(period, scope.campaign)))}
-    counts = dict(db.session.execute(
-        select(Dispute.village_id, func.count()).where(figure_condition("found", period), Dispute.village_id.in_(ids),
-                                                       dispute_scope(user)).group_by(Dispute.village_id)).all())
+    if scope.campaign is None and summary.usable(user, scope.unit):  # a month: the monthly summary
+        stmt = select(StatsMonth.village_id, func.sum(StatsMonth.n)).where(
+            StatsMonth.basis == FOUND_BASIS, StatsMonth.village_id.in_(ids),
+            summary.ym_between(period.start, period.end)).group_by(StatsMonth.village_id)
+    else:
+        stmt = select(Dispute.village_id, func.count()).where(
+            figure_condition("found", period), Dispute.village_id.in_(ids), dispute_scope(user)) \
+            .group_by(Dispute.village_id)
+    counts = {village_id: int(n) for village_id, n in db.session.execute(stmt)}
     out = []
     for row in villages:
         ret = returns.get(row.unit_id)

@@ -1,4 +1,4 @@
-"""The monthly summary behind the dashboard and table 2 (issue 7: their cost must not grow with the ledger).
+"""The monthly summary behind the dashboard and the report (issue 7: their cost must not grow with the ledger).
 
 :class:`~portal.models.reports.StatsMonth` holds, per town, village, category and month, the disputes
 found (with the three Fengqiao counts) and the disputes mediated at this level (with the successes),
@@ -22,21 +22,40 @@ from sqlalchemy.orm import Session
 
 from portal.models.dispute import Dispute, Transfer
 from portal.models.org import COUNTY, TOWN, VILLAGE, OrgUnit
-from portal.models.reports import ACCEPTED_BASIS, FOUND_BASIS, StatsMonth
+from portal.models.reports import ACCEPTED_BASIS, BASIS_FIGURES, FOUND_BASIS, RESOLVED_BASIS, StatsMonth
 from portal.models.user import GRID_WORKER, User
 
 #: Dispute columns a summary figure reads: a change elsewhere (remarks, parties…) needs no refresh.
-WATCHED = ("found_date", "accepted_date", "county_id", "town_id", "village_id", "category", "status", "result",
-           "handling_level")
-FENGQIAO_KEYS = ("level_village", "level_town", "passed_out")
+WATCHED = ("found_date", "accepted_date", "resolved_date", "county_id", "town_id", "village_id", "category",
+           "status", "result", "handling_level", "source", "performance_status", "amount_involved",
+           "prevention_flags")
 ALL_TIME = (date(1900, 1, 1), date(9999, 12, 31))
 
 # A bucket key: (basis, town_id, village_id or None, category, ym)
 Key = tuple[str, int, Optional[int], str, int]
 
 
+BASIS_DATES = {FOUND_BASIS: "found_date", ACCEPTED_BASIS: "accepted_date", RESOLVED_BASIS: "resolved_date"}
+#: The figure that decides whether a dispute counts in a basis at all (``n``).
+BASIS_COUNTED = {FOUND_BASIS: "found", ACCEPTED_BASIS: "mediated", RESOLVED_BASIS: None}
+_COLUMNS = ["basis", "ym", "county_id", "town_id", "village_id", "category", "n",
+            *chain.from_iterable(BASIS_FIGURES.values())]
+
+
 def _basis_date(basis: str):
-    return Dispute.found_date if basis == FOUND_BASIS else Dispute.accepted_date
+    return getattr(Dispute, BASIS_DATES[basis])
+
+
+def _figure_sum(column: str, period):
+    """The SUM of one summary column over the disputes of a group."""
+    from portal.reports import services
+    if column == "amount_yuan":
+        return services._sum_if(services.figure_condition("success", period), func.coalesce(Dispute.amount_involved, 0))
+    if column.endswith("_persons"):
+        code = column.removesuffix("_persons").upper()
+        return services._sum_if(services.figure_condition(code, period), func.coalesce(services._flag(code), 0))
+    key = column.upper() if column.startswith("prevent_") else column
+    return services._sum_if(services.figure_condition(key, period))
 
 
 def _aggregate(basis: str, where):
@@ -46,19 +65,13 @@ def _aggregate(basis: str, where):
     period = services.range_period(*ALL_TIME)
     day = _basis_date(basis)
     ym = extract("year", day) * 100 + extract("month", day)
-    zero = literal(0)
-    if basis == FOUND_BASIS:
-        counted = services.figure_condition("found", period)
-        sums = [services._sum_if(services.figure_condition(k, period)) for k in FENGQIAO_KEYS] + [zero]
-    else:
-        counted = services.figure_condition("mediated", period)
-        sums = [zero, zero, zero, services._sum_if(Dispute.result.in_(services.SUCCESS_RESULTS))]
+    counted = services.figure_condition(BASIS_COUNTED[basis], period) if BASIS_COUNTED[basis] else \
+        and_(services._base(), day.is_not(None), services._mediated_here())
+    sums = [_figure_sum(c, period) if c in BASIS_FIGURES[basis] else literal(0)
+            for c in _COLUMNS[7:]]
     return select(literal(basis), ym, func.max(Dispute.county_id), Dispute.town_id, Dispute.village_id,
                   Dispute.category, func.count(), *sums) \
         .where(counted, where).group_by(Dispute.town_id, Dispute.village_id, Dispute.category, ym)
-
-
-_COLUMNS = ["basis", "ym", "county_id", "town_id", "village_id", "category", "n", *FENGQIAO_KEYS, "success"]
 
 
 def _month_bounds(ym: int) -> tuple[date, date]:
@@ -81,7 +94,7 @@ def _refresh(connection, keys: Iterable[Key]) -> None:
 def _keys(values: dict) -> set[Key]:
     """Buckets of one dispute given its column values (a dict of :data:`WATCHED` columns)."""
     keys = set()
-    for basis, column in ((FOUND_BASIS, "found_date"), (ACCEPTED_BASIS, "accepted_date")):
+    for basis, column in BASIS_DATES.items():
         day = values.get(column)
         if day is not None and values.get("town_id") is not None and values.get("category"):
             keys.add((basis, values["town_id"], values.get("village_id"), values["category"],
@@ -93,8 +106,9 @@ def _current_keys(connection, dispute_ids: set[int]) -> set[Key]:
     keys: set[Key] = set()
     ids = sorted(dispute_ids)
     for i in range(0, len(ids), 500):
-        rows = connection.execute(select(Dispute.found_date, Dispute.accepted_date, Dispute.town_id,
-                                         Dispute.village_id, Dispute.category).where(Dispute.id.in_(ids[i:i + 500])))
+        rows = connection.execute(select(Dispute.found_date, Dispute.accepted_date, Dispute.resolved_date,
+                                         Dispute.town_id, Dispute.village_id, Dispute.category)
+                                  .where(Dispute.id.in_(ids[i:i + 500])))
         for row in rows:
             keys |= _keys(row._asdict())
     return keys
@@ -118,7 +132,7 @@ def rebuild(session: Session, town_id: Optional[int] = None) -> None:
     where = Dispute.town_id == town_id if town_id is not None else Dispute.id.is_not(None)
     connection.execute(delete(StatsMonth).where(StatsMonth.town_id == town_id) if town_id is not None
                        else delete(StatsMonth))
-    for basis in (FOUND_BASIS, ACCEPTED_BASIS):
+    for basis in BASIS_DATES:
         connection.execute(insert(StatsMonth).from_select(_COLUMNS, _aggregate(basis, where)))
 
 
