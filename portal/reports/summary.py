@@ -64,7 +64,7 @@ def _aggregate(basis: str, where):
     from portal.reports import services
     period = services.range_period(*ALL_TIME)
     day = _basis_date(basis)
-    ym = extract("year", day) * 100 + extract("month", day)
+    ym = (extract("year", day) * 100 + extract("month", day)).label("ym")  # GROUP BY ym: one expression (PostgreSQL)
     counted = services.figure_condition(BASIS_COUNTED[basis], period) if BASIS_COUNTED[basis] else \
         and_(services._base(), day.is_not(None), services._mediated_here())
     sums = [_figure_sum(c, period) if c in BASIS_FIGURES[basis] else literal(0)
