@@ -18,7 +18,7 @@ from flask_babel import get_translations, gettext as _
 from flask_login import current_user, login_required
 from jinja2 import pass_context
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -33,7 +33,7 @@ from portal.htmx import add_vary, is_htmx, is_partial
 from portal.models.dispute import ESCALATE, PENDING, REFER, Dispute, DisputeEvent, Transfer
 from portal.models.org import OrgUnit
 from portal.permissions import can, require
-from portal.scoping import dispute_scope, get_dispute_or_404, scoped_disputes
+from portal.scoping import dispute_scope, get_dispute_or_404
 from portal.timeutil import local_today, to_local
 
 def _field_labels() -> dict[str, str]:
@@ -127,12 +127,13 @@ def template_gettext(translations):
     return gettext
 
 
-#: What the case page shows of a dispute, loaded with it: its units, committee and leader in the same
-#: statement, each collection with one more (a fixed number of statements, whatever the history).
-_PAGE_LOAD = (
+#: The case page's statement: the dispute with its units, committee, leader and parties (joined: a few
+#: rows), and one more statement per other collection (a fixed number, whatever the history). Built
+#: once; each view adds the user's scope (:func:`portal.scoping.dispute_scope`).
+_PAGE_STATEMENT = select(Dispute).where(Dispute.id == bindparam("dispute_id")).options(
     joinedload(Dispute.town), joinedload(Dispute.village), joinedload(Dispute.grid),
-    joinedload(Dispute.committee), joinedload(Dispute.responsible_leader),
-    selectinload(Dispute.parties), selectinload(Dispute.mediators),
+    joinedload(Dispute.committee), joinedload(Dispute.responsible_leader), joinedload(Dispute.parties),
+    selectinload(Dispute.mediators),
     selectinload(Dispute.transfers).options(joinedload(Transfer.from_org), joinedload(Transfer.to_org)),
     selectinload(Dispute.events).joinedload(DisputeEvent.user),
 )
@@ -140,10 +141,11 @@ _PAGE_LOAD = (
 
 def _load(dispute_id: int, *, page: bool = False) -> Dispute:
     """The dispute if ``current_user`` may see it, else 404 (:mod:`portal.scoping`); with ``page``,
-    together with everything the case page shows of it (:data:`_PAGE_LOAD`)."""
+    together with everything the case page shows of it (:data:`_PAGE_STATEMENT`)."""
     if not page:
         return get_dispute_or_404(dispute_id, current_user)
-    dispute = db.session.scalar(scoped_disputes(current_user).where(Dispute.id == dispute_id).options(*_PAGE_LOAD))
+    dispute = db.session.execute(_PAGE_STATEMENT.where(dispute_scope(current_user)),
+                                 {"dispute_id": dispute_id}).unique().scalar_one_or_none()
     if dispute is None:
         abort(404)
     return dispute

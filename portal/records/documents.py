@@ -11,6 +11,7 @@ dossier as one PDF, rendered with WeasyPrint through :mod:`portal.pdf`.
 from __future__ import annotations
 
 import base64
+import functools
 import html as htmllib
 import re
 from dataclasses import dataclass, field
@@ -272,10 +273,22 @@ def _strings(value: Any):
 _NOT_PRINTED = frozenset({"search_text", "name_norm"})
 
 
+@functools.lru_cache(maxsize=None)
+def _printed_keys(table) -> tuple[str, ...]:
+    """The attribute keys of ``table``'s columns that may be printed (all but :data:`_NOT_PRINTED`)."""
+    return tuple(column.key for column in table.columns if column.key not in _NOT_PRINTED)
+
+
 def _row_text(row) -> list[str]:
     """The text columns (and JSON lists of text) of one ORM row."""
-    return [text for column in row.__table__.columns if column.key not in _NOT_PRINTED
-            for text in _strings(getattr(row, column.key))]
+    texts: list[str] = []
+    for key in _printed_keys(row.__table__):
+        value = getattr(row, key)
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, (dict, list, tuple)):
+            texts.extend(_strings(value))
+    return texts
 
 
 def source_text(dispute: Dispute, recs: Optional[dict[str, Any]] = None) -> str:
@@ -312,7 +325,9 @@ def check_printable_source(dispute: Dispute, recs: Optional[dict[str, Any]] = No
     :func:`source_text` (cheap: no template is rendered). Same result as ``check_printable(dispute,
     "dossier")`` for the warnings of the case page; the print views still check the rendered document.
     """
-    return unprintable_chars(source_text(dispute, recs))
+    text = source_text(dispute, recs)
+    # Each distinct character checked once (~20× fewer than the text's), then ordered by first appearance.
+    return sorted(unprintable_chars("".join(set(text))), key=text.index)
 
 
 def _layout(html: str):

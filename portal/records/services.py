@@ -22,7 +22,7 @@ from typing import Any, Optional
 import filetype
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from portal.extensions import db
 from portal.models.dispute import Dispute
@@ -121,6 +121,14 @@ RECORD_LISTS = {
 #: Rows of the print log shown (newest first).
 PRINTS_SHOWN = 10
 
+# The statements of records_of, built once (SQLAlchemy then reuses their cache keys and compiled
+# forms): which kinds the case has (EXISTS per table, on the dispute_id indexes), and each list.
+_PRESENT = select(*(select(model.id).where(model.dispute_id == bindparam("dispute_id")).exists().label(key)
+                    for key, (model, _order) in RECORD_LISTS.items()))
+_LISTS = {key: select(model).where(model.dispute_id == bindparam("dispute_id")).order_by(*order)
+          for key, (model, order) in RECORD_LISTS.items()}
+_LISTS["prints"] = _LISTS["prints"].limit(PRINTS_SHOWN)
+
 
 def records_of(dispute: Dispute) -> dict[str, Any]:
     """All records of ``dispute`` for the panel and the documents.
@@ -129,21 +137,14 @@ def records_of(dispute: Dispute) -> dict[str, Any]:
     ``follow_ups``, ``attachments``, ``prints`` (the last :data:`PRINTS_SHOWN`, newest first),
     ``confirmations`` and the current written ``agreement`` (or None).
 
-    One statement asks which kinds of record the case has (EXISTS per table, on the ``dispute_id``
-    indexes); only those lists are then loaded, one statement each. A case without records costs one
-    statement, a full one at most ten, however many rows it has.
+    One statement asks which kinds of record the case has; only those lists are then loaded, one
+    statement each. A case without records costs one statement, a full one at most ten, however
+    many rows it has.
     """
-    keys = list(RECORD_LISTS)
-    present = db.session.execute(select(*(
-        select(model.id).where(model.dispute_id == dispute.id).exists().label(key)
-        for key, (model, _order) in RECORD_LISTS.items()))).one()
-    lists: dict[str, Any] = {}
-    for key, has_rows in zip(keys, present):
-        model, order = RECORD_LISTS[key]
-        stmt = select(model).where(model.dispute_id == dispute.id).order_by(*order)
-        if key == "prints":
-            stmt = stmt.limit(PRINTS_SHOWN)
-        lists[key] = list(db.session.scalars(stmt)) if has_rows else []
+    params = {"dispute_id": dispute.id}
+    present = db.session.execute(_PRESENT, params).one()
+    lists: dict[str, Any] = {key: list(db.session.scalars(_LISTS[key], params)) if has_rows else []
+                             for key, has_rows in zip(RECORD_LISTS, present)}
     agreements = lists.pop("agreements")
     lists["agreement"] = agreements[-1] if agreements else None
     return lists
