@@ -68,8 +68,8 @@ _TRANSLATED: "weakref.WeakKeyDictionary[Any, dict[str, dict[str, str]]]" = weakr
 
 def translated_labels() -> dict[str, dict[str, str]]:
     """The case page's fixed label tables (code → text) in the current locale: ``status``, ``event``,
-    ``side``, ``id_type``, ``level``, ``result``, ``major``, ``performance``, ``agreement_form``, ``yes_no``
-    and ``field`` (timeline field labels). Cached per catalog."""
+    ``side``, ``id_type``, ``level``, ``result``, ``major``, ``performance``, ``agreement_form``, ``yes_no``,
+    ``action`` (workflow actions) and ``field`` (timeline field labels). Cached per catalog."""
     translations = get_translations()
     table = _TRANSLATED.get(translations)
     if table is None:
@@ -81,6 +81,7 @@ def translated_labels() -> dict[str, dict[str, str]]:
             "major": text(MAJOR_FLAG_LABELS), "performance": text(workflow.PERFORMANCE_LABELS),
             "agreement_form": {"WRITTEN": _("Written"), "ORAL": _("Oral")},
             "yes_no": {True: _("Yes"), False: _("No")},
+            "action": {action: str(transition.label) for action, transition in workflow.TRANSITIONS.items()},
             "field": _field_labels(),
         }
         _TRANSLATED[translations] = table
@@ -178,7 +179,7 @@ def _case_context(dispute: Dispute, *, forms: Optional[dict] = None, edit=None,
         "event_labels": text["event"], "side_labels": text["side"], "id_type_labels": text["id_type"],
         "level_labels": text["level"], "result_labels": text["result"],
         "major_labels": text["major"], "dict_labels": labels, "is_major": workflow.is_major(dispute),
-        "performance_labels": text["performance"], "gettext": template_gettext(get_translations()),
+        "performance_labels": text["performance"], "action_labels": text["action"], "gettext": template_gettext(get_translations()),
     }
 
 
