@@ -38,10 +38,14 @@ def upgrade():
     op.create_index("ix_stats_month_town", "stats_month", ["town_id", "basis", "ym"])
     op.create_index("ix_stats_month_county_id", "stats_month", ["county_id"])
     op.create_index("ix_stats_month_village_id", "stats_month", ["village_id"])
+    # table 4: the few disputes with a major flag (portal.reports.services._is_major)
+    flagged = sa.text("json_array_length(major_flags) > 0")
+    op.create_index("ix_dispute_major_flags", "dispute", ["town_id"], sqlite_where=flagged, postgresql_where=flagged)
     # The summary of the disputes already there, computed by the same code that keeps it up to date.
     from portal.reports.summary import rebuild
     rebuild(Session(bind=op.get_bind()))
 
 
 def downgrade():
+    op.drop_index("ix_dispute_major_flags", table_name="dispute")
     op.drop_table("stats_month")

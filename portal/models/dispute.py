@@ -85,6 +85,10 @@ dispute_mediator = Table(
 )
 
 
+#: SQL condition "has a major flag" (the partial index below and portal.reports.services._is_major).
+MAJOR_FLAGGED = "json_array_length(major_flags) > 0"
+
+
 def _ledger_indexes() -> list[Index]:
     """Indexes of the ledger's sorts (portal.disputes.queries), one set per scope column (town staff,
     village cadres, grid workers): the ORDER BY of each sort walks one of them, and ``status`` at the end
@@ -117,6 +121,9 @@ class Dispute(TimestampMixin, Base):
         Index("ix_dispute_town_status", "town_id", "status"),
         Index("ix_dispute_town_accepted", "town_id", "accepted_date"),
         *_ledger_indexes(),
+        # the few disputes with a major flag (table 4, portal.reports.services._is_major; migration 0009)
+        Index("ix_dispute_major_flags", "town_id", sqlite_where=text(MAJOR_FLAGGED),
+              postgresql_where=text(MAJOR_FLAGGED)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
