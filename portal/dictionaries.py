@@ -64,34 +64,39 @@ def dictionary_rows() -> list[dict]:
     return rows
 
 
-def labels(kind: str) -> dict[str, str]:
-    """``{code: label}`` of one dictionary kind, active and inactive, in sort order (DB lookup).
+def _entries() -> dict[str, list[tuple[str, str, bool]]]:
+    """Every dictionary entry by kind: ``{kind: [(code, label, active)]}`` in sort order.
 
-    Cached per request in ``flask.g``.
+    One query for all kinds, cached per request in ``flask.g`` (the table holds a few dozen rows;
+    a per-process cache would need a query of its own to notice another worker's change).
     """
     from flask import g, has_app_context
 
     from portal.extensions import db
     from portal.models.dispute import DictEntry
 
-    cache = g.setdefault("_dict_labels", {}) if has_app_context() else {}
-    if kind not in cache:
-        rows = db.session.execute(
-            select(DictEntry.code, DictEntry.label).where(DictEntry.kind == kind).order_by(DictEntry.sort, DictEntry.id)
-        )
-        cache[kind] = {code: label for code, label in rows}
-    return cache[kind]
+    cache = g if has_app_context() else None
+    entries = getattr(cache, "_dict_entries", None) if cache is not None else None
+    if entries is None:
+        entries = {}
+        rows = db.session.execute(select(DictEntry.kind, DictEntry.code, DictEntry.label, DictEntry.active)
+                                  .order_by(DictEntry.kind, DictEntry.sort, DictEntry.id))
+        for kind, code, label, active in rows:
+            entries.setdefault(kind, []).append((code, label, bool(active)))
+        if cache is not None:
+            cache._dict_entries = entries
+    return entries
+
+
+def labels(kind: str) -> dict[str, str]:
+    """``{code: label}`` of one dictionary kind, active and inactive, in sort order.
+
+    All kinds are read with one query per request (:func:`_entries`).
+    """
+    return {code: label for code, label, _active in _entries().get(kind, [])}
 
 
 def choices(kind: str, *, blank: str | None = None) -> list[tuple[str, str]]:
     """Active entries of ``kind`` as select-field choices, optionally preceded by a blank choice."""
-    from portal.extensions import db
-    from portal.models.dispute import DictEntry
-
-    rows = db.session.execute(
-        select(DictEntry.code, DictEntry.label)
-        .where(DictEntry.kind == kind, DictEntry.active.is_(True))
-        .order_by(DictEntry.sort, DictEntry.id)
-    ).all()
-    result = [(code, label) for code, label in rows]
+    result = [(code, label) for code, label, active in _entries().get(kind, []) if active]
     return ([("", blank)] if blank is not None else []) + result

@@ -55,6 +55,20 @@ def test_ledger_statements_do_not_grow_with_the_ledger(app, client, auth, statem
     assert statements.of(client, url) == small
 
 
+def test_ledger_statements_of_the_town_clerk(app, client, auth, statements):
+    """The town clerk's first page: BEGIN, the user and their unit (login, scope), the capped count, the
+    rows with their units, the parties, the dictionaries (one query), and for the whole page the filter
+    form's units (one recursive query) and campaigns. The htmx fragment skips the last two."""
+    _require(app, "disputes.ledger")
+    bulk_seed(40)
+    auth.login("zhongxin")
+    client.get("/disputes/")
+    assert statements.of(client, "/disputes/") == 9
+    start = statements.count
+    assert client.get("/disputes/", headers={"HX-Request": "true"}).status_code == 200
+    assert statements.count - start == 7
+
+
 def _add_history(dispute: Dispute, n: int) -> None:
     """Give ``dispute`` ``n`` more parties, events, mediation sessions and follow-ups."""
     from portal.models import records

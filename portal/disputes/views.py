@@ -4,10 +4,11 @@ The case page and workflow views live in :mod:`portal.disputes.case_views`.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_translations, gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -15,8 +16,8 @@ from sqlalchemy.orm import selectinload
 
 from portal.dictionaries import choices, labels
 from portal.disputes import bp, queries
-from portal.disputes.forms import (HANDLING_LEVEL_LABELS, STATUS_LABELS, IntakeForm, PartyForm,
-                                   new_submission_key, suggest_title)
+from portal.disputes.forms import (HANDLING_LEVEL_LABELS, RESULT_LABELS, STATUS_GROUP_LABELS, STATUS_LABELS,
+                                   IntakeForm, PartyForm, new_submission_key, suggest_title)
 from portal.disputes.services import create_dispute, search_key
 from portal.extensions import db
 from portal.htmx import add_vary, hx_redirect, is_htmx, is_partial
@@ -252,6 +253,42 @@ def find_repeat_disputes(user: User, name: str, id_number: str, limit: int = 10)
 # Ledger
 # --------------------------------------------------------------------------
 
+class Labels(dict):
+    """``{code: label}`` that shows the code itself for a code it does not know (``labels[code]``)."""
+
+    def __missing__(self, code):
+        return code
+
+
+#: The ledger's fixed label tables per catalog (Flask-Babel's ``Translations``, one per locale and process:
+#: the catalogs do not change while the process runs).
+_LEDGER_LABELS: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+
+
+def ledger_labels() -> dict[str, Any]:
+    """The ledger's fixed labels and choices (status, handling level, result) in the current locale,
+    translated once per catalog instead of once per row and option."""
+    translations = get_translations()
+    table = _LEDGER_LABELS.get(translations)
+    if table is None:
+        def plain(mapping):
+            return [(code, str(label)) for code, label in mapping.items()]
+        table = {"status_labels": Labels(plain(STATUS_LABELS)), "level_labels": Labels(plain(HANDLING_LEVEL_LABELS)),
+                 "status_choices": plain(STATUS_GROUP_LABELS) + plain(STATUS_LABELS),
+                 "level_choices": plain(HANDLING_LEVEL_LABELS), "result_choices": plain(RESULT_LABELS)}
+        _LEDGER_LABELS[translations] = table
+    return table
+
+
+def case_urls(disputes) -> dict[int, str]:
+    """``{id: case page URL}`` of ``disputes`` (see :func:`case_url`) with one ``url_for`` for them all."""
+    if "disputes.case" not in current_app.view_functions:
+        return {d.id: url_for("disputes.ledger") for d in disputes}
+    marker = "2147483647"
+    prefix, _marker, suffix = url_for("disputes.case", dispute_id=int(marker)).rpartition(marker)
+    return {d.id: f"{prefix}{d.id}{suffix}" for d in disputes}
+
+
 @bp.route("/")
 @require("dispute.view")
 def ledger():
@@ -262,9 +299,9 @@ def ledger():
     """
     args = queries.parse_ledger_args(request.args)
     page = queries.ledger_page(current_user, args)
-    context = {"args": args, "page": page, "today": local_today(), "status_labels": STATUS_LABELS,
-               "level_labels": HANDLING_LEVEL_LABELS, "category_labels": labels(CATEGORY),
-               "risk_labels": labels(RISK_LEVEL), "channel_labels": labels(CHANNEL), "case_url": case_url}
+    context = {"args": args, "page": page, "today": local_today(), "case_urls": case_urls(page.items),
+               "category_labels": Labels(labels(CATEGORY)), "risk_labels": Labels(labels(RISK_LEVEL)),
+               "channel_labels": Labels(labels(CHANNEL)), **ledger_labels()}
     if is_partial():
         response = current_app.make_response(render_template("disputes/_ledger_rows.html", **context))
         # The filter form sends every field; history gets the tidy URL (no empty arguments).
