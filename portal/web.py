@@ -1,14 +1,17 @@
 """Template helpers and error pages shared by every feature.
 
 Filters: ``local_dt`` (UTC → Asia/Shanghai), ``cn_date`` (2026年3月1日, GB/T 9704-2012 7.3.5),
-``mask_id`` / ``mask_phone`` (domain.md 9.3). Globals: ``can`` (permissions), ``dict_label``.
+``mask_id`` / ``mask_phone`` (domain.md 9.3). Globals: ``can`` (permissions), ``nav_items``; every template's
+``gettext`` is bound to the request's catalog once per render (:func:`template_context`).
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from flask import Flask, render_template, request
-from flask_babel import format_datetime, get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import format_datetime, get_locale, get_translations, gettext as _, lazy_gettext as _l
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from portal.htmx import add_vary, is_partial
 from portal.permissions import can
@@ -93,12 +96,41 @@ NAV = (
 )
 
 
-def nav_items() -> list[tuple[str, str]]:
-    """The main-menu entries for the current user: ``[(endpoint, translated label)]``."""
-    from flask import current_app
+def nav_items() -> list[tuple[str, str, str]]:
+    """The main-menu entries for the current user: ``[(endpoint, url, translated label)]``.
+
+    The menu depends only on the app, the catalog, the user's role and the script root, so each
+    combination is built once and kept (in ``app.extensions``), not on every page.
+    """
+    from flask import current_app, url_for
     from flask_login import current_user
-    return [(endpoint, str(label)) for endpoint, label, capability in NAV
-            if endpoint in current_app.view_functions and (capability is None or can(current_user, capability))]
+    role = current_user.role if getattr(current_user, "is_authenticated", False) else None
+    cache = current_app.extensions.setdefault("portal_nav", {})
+    key = (get_translations(), role, request.script_root)
+    items = cache.get(key)
+    if items is None:
+        items = cache[key] = [(endpoint, url_for(endpoint), str(label)) for endpoint, label, capability in NAV
+                              if endpoint in current_app.view_functions
+                              and (capability is None or can(current_user, capability))]
+    return items
+
+
+def template_gettext(translations):
+    """The templates' ``gettext`` (what ``_()`` calls) bound to one catalog: the same result as
+    Flask-Babel's (Jinja's new-style gettext: autoescaped, always %-formatted) without looking the locale
+    and catalog up again on each call of the page."""
+    @pass_context
+    def gettext(context, string, /, **variables):
+        text = translations.ugettext(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+    return gettext
+
+
+def template_context() -> dict:
+    """Context processor: ``gettext`` bound to the request's catalog (see :func:`template_gettext`)."""
+    return {"gettext": template_gettext(get_translations())}
 
 
 def init_app(app: Flask) -> None:
@@ -113,6 +145,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(local_today)
     app.add_template_global(nav_items)
     app.add_template_global(get_locale)
+    app.context_processor(template_context)
 
     for code in (400, 403, 404, 405, 413, 500):
         app.register_error_handler(code, lambda error, code=code: render_error(code))
