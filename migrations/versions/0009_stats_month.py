@@ -41,6 +41,10 @@ def upgrade():
     # table 4: the few disputes with a major flag (portal.reports.services._is_major)
     flagged = sa.text("json_array_length(major_flags) > 0")
     op.create_index("ix_dispute_major_flags", "dispute", ["town_id"], sqlite_where=flagged, postgresql_where=flagged)
+    # a town's open/overdue figures and the dashboard's work tiles, read from the index alone
+    op.create_index("ix_dispute_town_open", "dispute", ["town_id", "status", "village_id", "risk_level", "found_date",
+                                                        "resolved_date", "closed_date", "deadline",
+                                                        "deadline_extended_to"])
     # The summary of the disputes already there, computed by the same code that keeps it up to date.
     from portal.reports.summary import rebuild
     rebuild(Session(bind=op.get_bind()))
@@ -48,4 +52,5 @@ def upgrade():
 
 def downgrade():
     op.drop_index("ix_dispute_major_flags", table_name="dispute")
+    op.drop_index("ix_dispute_town_open", table_name="dispute")
     op.drop_table("stats_month")

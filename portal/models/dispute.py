@@ -85,6 +85,9 @@ dispute_mediator = Table(
 )
 
 
+#: Columns of the index that answers a town's open/overdue figures and work tiles without the table.
+OPEN_COUNT_COLUMNS = ("town_id", "status", "village_id", "risk_level", "found_date", "resolved_date", "closed_date",
+                      "deadline", "deadline_extended_to")
 #: SQL condition "has a major flag" (the partial index below and portal.reports.services._is_major).
 MAJOR_FLAGGED = "json_array_length(major_flags) > 0"
 
@@ -121,6 +124,8 @@ class Dispute(TimestampMixin, Base):
         Index("ix_dispute_town_status", "town_id", "status"),
         Index("ix_dispute_town_accepted", "town_id", "accepted_date"),
         *_ledger_indexes(),
+        # open/overdue counts and the dashboard's work tiles of a town read this index alone (migration 0009)
+        Index("ix_dispute_town_open", *OPEN_COUNT_COLUMNS),
         # the few disputes with a major flag (table 4, portal.reports.services._is_major; migration 0009)
         Index("ix_dispute_major_flags", "town_id", sqlite_where=text(MAJOR_FLAGGED),
               postgresql_where=text(MAJOR_FLAGGED)),

@@ -588,7 +588,8 @@ def _table1_from_summary(scope: Scope, period: Period, ref: date, by_town: bool)
     dispute_group = Dispute.town_id if by_town else Dispute.village_id
     live = select(dispute_group.label("g"), *[_sum_if(figure_condition(k, period, ref)).label(k)
                                               for k in ("transferred", "open", "overdue")]) \
-        .where(scope_condition(scope), _base(), or_(_open_at(ref), _transferred_in(period))).group_by(dispute_group)
+        .where(scope_condition(scope), _base(), or_(_open_at(ref), _transferred_in(period))) \
+        .group_by(dispute_group)
     for r in db.session.execute(live):
         found.setdefault(r.g, {}).update(transferred=r.transferred, open=r.open, overdue=r.overdue)
     return found
