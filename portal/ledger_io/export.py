@@ -7,14 +7,16 @@ importer reads, so an exported file imports again unchanged. Cells: IDs and phon
 string with Excel's quote prefix, never as a formula (CSV: prefixed with ``'``, which the importer
 removes). Personal data is masked unless the caller asks otherwise (domain.md 9.3).
 
-Rows stream: the query runs with ``yield_per`` and eager loading per batch, every written dispute is
-expunged from the session, and the workbook is written in openpyxl's write-only mode to a temporary
-file, so memory stays flat however many rows there are.
+Rows stream: the ledger query is reduced to the columns a row needs and read with Core (no ORM
+objects, no identity map) ``BATCH`` rows at a time; the parties of a batch come in one query, village,
+grid and leader names from small caches. The workbook is written in openpyxl's write-only mode to a
+temporary file, so memory stays flat however many rows there are.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from datetime import date
 from typing import IO, Any, Iterator, Optional
@@ -25,13 +27,14 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Select
 
 from portal.dictionaries import labels
 from portal.extensions import db
 from portal.ledger_io.parser import STATUS_LABELS, match_status
-from portal.models.dispute import Dispute
+from portal.models.dispute import APPLICANT, RESPONDENT, Dispute, Party
+from portal.models.org import OrgUnit
+from portal.models.user import User
 from portal.validation import mask_id, mask_phone
 
 #: (group or None, label, key, width, kind). Kinds: text, id, phone, date, int, amount.
@@ -82,53 +85,31 @@ def text_cell(sheet, value: Any) -> WriteOnlyCell:
     return cell
 
 
-def _join(values: list[str]) -> str:
-    return "、".join(v for v in values if v)
+#: The columns of ``dispute`` a row reads (see :func:`iter_rows`).
+ROW_COLUMNS = (Dispute.id, Dispute.ledger_year, Dispute.ledger_serial, Dispute.found_date, Dispute.village_id,
+               Dispute.grid_id, Dispute.finder_name, Dispute.title, Dispute.category, Dispute.summary,
+               Dispute.persons_involved, Dispute.amount_involved, Dispute.risk_level, Dispute.measures,
+               Dispute.measures_note, Dispute.responsible_leader_id, Dispute.responsible_leader_name,
+               Dispute.status, Dispute.status_reason, Dispute.accepted_date, Dispute.resolved_date,
+               Dispute.remarks)
 
 
-def dispute_values(dispute: Dispute, seq: int, masked: bool, dicts: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """One ledger row as ``{column key: value}`` (dates as ``date``, IDs/phones masked when ``masked``)."""
-    values: dict[str, Any] = {
-        "seq": seq,
-        "ledger_no": f"{dispute.ledger_year}-{dispute.ledger_serial:04d}",
-        "found_date": dispute.found_date,
-        "village": dispute.village.name if dispute.village else "",
-        "grid": dispute.grid.name if dispute.grid else "",
-        "finder_name": dispute.finder_name or "",
-        "title": dispute.title,
-        "category": dicts["category"].get(dispute.category, dispute.category),
-        "summary": dispute.summary or "",
-        "persons_involved": dispute.persons_involved,
-        "amount_involved": dispute.amount_involved,
-        "risk_level": dicts["risk_level"].get(dispute.risk_level, dispute.risk_level),
-        "measures": _join([dicts["measure"].get(code, code) for code in dispute.measures or []]
-                          + [dispute.measures_note or ""]),
-        "leader": (dispute.responsible_leader.display_name if dispute.responsible_leader
-                   else dispute.responsible_leader_name or ""),
-        "status": _status_label(dispute),
-        "accepted_date": dispute.accepted_date,
-        "resolved_date": dispute.resolved_date,
-        "remarks": dispute.remarks or "",
-    }
-    for side in ("APPLICANT", "RESPONDENT"):
-        parties = [p for p in dispute.parties if p.side == side]
-        values[f"{side}.name"] = _join([p.name for p in parties])
-        values[f"{side}.id_number"] = _join([(mask_id(p.id_number) if masked else p.id_number) or "" for p in parties])
-        values[f"{side}.phone"] = _join([(mask_phone(p.phone) if masked else p.phone) or "" for p in parties])
-    return values
+def _join(values) -> Optional[str]:
+    return "、".join(v for v in values if v) or None
 
 
-def _status_label(dispute: Dispute) -> str:
-    reason = dispute.status_reason or ""
-    if reason and len(reason) <= 20 and (match_status(reason) or ("",))[0] == dispute.status:
+def status_label(status: str, reason: Optional[str]) -> str:
+    """The 化解状态 cell: the dispute's own status text (``status_reason``) when it is short and reads
+    back as the same status, else the standard label of ``status``."""
+    if reason and len(reason) <= 20 and (match_status(reason) or ("",))[0] == status:
         return reason
-    return STATUS_LABELS.get(dispute.status, dispute.status)
+    return STATUS_LABELS.get(status, status)
 
 
 def export_statement(stmt: Select) -> Select:
-    """``stmt`` (a ledger query) with the eager loading an export row needs and ``yield_per``."""
-    return stmt.options(selectinload(Dispute.parties), selectinload(Dispute.village), selectinload(Dispute.grid),
-                        selectinload(Dispute.responsible_leader)).execution_options(yield_per=BATCH)
+    """``stmt`` (a ledger query: ``select(Dispute)`` filtered and sorted) reduced to :data:`ROW_COLUMNS`,
+    fetched ``BATCH`` rows at a time."""
+    return stmt.with_only_columns(*ROW_COLUMNS).execution_options(yield_per=BATCH)
 
 
 def count_rows(stmt: Select) -> int:
@@ -136,18 +117,87 @@ def count_rows(stmt: Select) -> int:
     return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
 
 
-def iter_rows(stmt: Select, masked: bool) -> Iterator[dict[str, Any]]:
-    """Yield the rows of ``stmt`` as column values, ``BATCH`` disputes at a time; each batch is
-    expunged from the session once written, so the identity map does not grow."""
-    dicts = {kind: labels(kind) for kind in ("category", "risk_level", "measure")}
-    result = db.session.scalars(export_statement(stmt))
+#: Stored IDs and mobiles are nearly always in these canonical forms, for which masking is a slice.
+_CANONICAL_ID = re.compile(r"[0-9]{17}[0-9X]")
+_CANONICAL_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+def masked_id(number: Optional[str]) -> str:
+    """:func:`~portal.validation.mask_id` of ``number`` (same result), without its normalising for
+    a canonical 18-character resident ID."""
+    if number and _CANONICAL_ID.fullmatch(number):
+        return number[:6] + "********" + number[14:]
+    return mask_id(number)
+
+
+def masked_phone(phone: Optional[str]) -> str:
+    """:func:`~portal.validation.mask_phone` of ``phone`` (same result), without its normalising
+    for a canonical 11-digit mobile."""
+    if phone and _CANONICAL_MOBILE.fullmatch(phone):
+        return phone[:3] + "****" + phone[7:]
+    return mask_phone(phone)
+
+
+def _party_cells(ids: list[int], masked: bool) -> dict[int, list]:
+    """``{dispute id: [applicant names, IDs, phones, respondent names, IDs, phones]}`` for the disputes
+    ``ids``, one query; each value is the parties' values joined with ``、`` (None when empty)."""
+    found: dict[int, list[list[str]]] = {}
+    rows = db.session.execute(
+        select(Party.dispute_id, Party.side, Party.name, Party.id_number, Party.phone)
+        .where(Party.dispute_id.in_(ids), Party.side.in_((APPLICANT, RESPONDENT)))
+        .order_by(Party.dispute_id, Party.side, Party.sort, Party.id))
+    for dispute_id, side, name, id_number, phone in rows:
+        lists = found.get(dispute_id)
+        if lists is None:
+            lists = found[dispute_id] = [[], [], [], [], [], []]
+        at = 0 if side == APPLICANT else 3
+        lists[at].append(name)
+        lists[at + 1].append(masked_id(id_number) if masked else id_number)
+        lists[at + 2].append(masked_phone(phone) if masked else phone)
+    return {key: [_join(values) for values in lists] for key, lists in found.items()}
+
+
+def _fill_names(cache: dict[int, Optional[str]], id_column, name_column, wanted: set) -> None:
+    """Add the names of the ids in ``wanted`` not yet in ``cache`` (None for an id that does not exist)."""
+    missing = {key for key in wanted if key is not None and key not in cache}
+    if missing:
+        cache.update(dict.fromkeys(missing))
+        cache.update(db.session.execute(select(id_column, name_column).where(id_column.in_(missing))).all())
+
+
+def iter_rows(stmt: Select, masked: bool) -> Iterator[list[Any]]:
+    """Yield the rows of ``stmt`` (a ledger query) as lists of values in :data:`COLUMNS` order: dates
+    as ``date``, numbers as numbers, dictionary codes as their labels, IDs and phones masked when
+    ``masked``, empty text as None. Reads ``BATCH`` disputes at a time (see the module docstring)."""
+    category, risk_level, measure = (labels(kind) for kind in ("category", "risk_level", "measure"))
+    org_names: dict[int, Optional[str]] = {}
+    leader_names: dict[int, Optional[str]] = {}
+    statuses: dict[tuple, str] = {}
+    no_parties = [None] * 6
     seq = 0
-    for partition in result.partitions():
-        for dispute in partition:
+    for batch in db.session.execute(export_statement(stmt)).partitions():
+        parties = _party_cells([row[0] for row in batch], masked)
+        _fill_names(org_names, OrgUnit.id, OrgUnit.name, {row[4] for row in batch} | {row[5] for row in batch})
+        _fill_names(leader_names, User.id, User.display_name, {row[15] for row in batch})
+        for (dispute_id, ledger_year, ledger_serial, found_date, village_id, grid_id, finder_name, title, code,
+             summary, persons, amount, risk, measures, measures_note, leader_id, leader_name, status, reason,
+             accepted_date, resolved_date, remarks) in batch:
             seq += 1
-            yield dispute_values(dispute, seq, masked, dicts)
-        for dispute in partition:
-            db.session.expunge(dispute)
+            label = statuses.get((status, reason))
+            if label is None:
+                label = statuses[(status, reason)] = status_label(status, reason)
+            leader = leader_names.get(leader_id) if leader_id is not None else None
+            if leader is None:
+                leader = leader_name or None
+            applicant_name, applicant_id, applicant_phone, respondent_name, respondent_id, respondent_phone = (
+                parties.get(dispute_id, no_parties))
+            yield [seq, f"{ledger_year}-{ledger_serial:04d}", found_date,
+                   org_names.get(village_id) or None, org_names.get(grid_id) or None,
+                   finder_name or None, title or None, category.get(code, code) or None,
+                   applicant_name, applicant_id, applicant_phone, respondent_name, respondent_id, respondent_phone,
+                   summary or None, persons, amount, risk_level.get(risk, risk) or None,
+                   _join([measure.get(m, m) for m in measures or ()] + [measures_note]),
+                   leader or None, label or None, accepted_date, resolved_date, remarks or None]
 
 
 def _header(sheet, title: str, columns: list[tuple]) -> None:
@@ -189,32 +239,26 @@ def _header(sheet, title: str, columns: list[tuple]) -> None:
         sheet.append(cells)
 
 
-def write_xlsx(rows: Iterator[dict[str, Any]], title: str, out: IO[bytes]) -> int:
-    """Write ``rows`` to ``out`` as the official ledger layout. Returns the number of rows written."""
+def write_xlsx(rows: Iterator[list[Any]], title: str, out: IO[bytes]) -> int:
+    """Write ``rows`` (value lists as :func:`iter_rows` yields them) to ``out`` as the official ledger
+    layout. Only the cells that need it become cell objects (IDs/phones: text with format ``@``; text
+    that would read as a formula: quote prefix); dates get ``yyyy-mm-dd`` from openpyxl itself. Each row
+    list is changed in place. Returns the number of rows written."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("台账")
     _header(sheet, title, COLUMNS)
+    as_text = [index for index, column in enumerate(COLUMNS) if column[4] in ("id", "phone")]
+    plain = [index for index, column in enumerate(COLUMNS) if column[4] in ("text", "int")]
     count = 0
-    for values in rows:
-        cells = []
-        for _group, _label, key, _width, kind in COLUMNS:
-            value = values.get(key)
-            if value is None or value == "":
-                cells.append(None)
-            elif kind == "date":
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = DATE_FORMAT
-                cells.append(cell)
-            elif kind in ("id", "phone"):
-                cell = text_cell(sheet, value)
+    for cells in rows:
+        for index in plain:
+            value = cells[index]
+            if isinstance(value, str) and value.startswith(FORMULA_START):
+                cells[index] = text_cell(sheet, value)
+        for index in as_text:
+            if cells[index] is not None:
+                cell = cells[index] = text_cell(sheet, cells[index])
                 cell.number_format = "@"
-                cells.append(cell)
-            elif kind == "amount":
-                cells.append(value)
-            elif isinstance(value, str) and value.startswith(FORMULA_START):
-                cells.append(text_cell(sheet, value))
-            else:
-                cells.append(value)
         sheet.append(cells)
         count += 1
     workbook.save(out)
@@ -235,7 +279,7 @@ def _csv_value(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes]) -> int:
+def write_csv(rows: Iterator[list[Any]], out: IO[bytes]) -> int:
     """Write ``rows`` as CSV in UTF-8 with a BOM (Excel on Chinese Windows then reads it as UTF-8).
     Returns the number of rows written."""
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
@@ -243,7 +287,7 @@ def write_csv(rows: Iterator[dict[str, Any]], out: IO[bytes]) -> int:
     writer.writerow(csv_header())
     count = 0
     for values in rows:
-        writer.writerow([_csv_value(values.get(key)) for _g, _l, key, *_ in COLUMNS])
+        writer.writerow([_csv_value(value) for value in values])
         count += 1
     text.flush()
     text.detach()
