@@ -16,8 +16,6 @@ from typing import Any, Optional
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_translations, gettext as _
 from flask_login import current_user, login_required
-from jinja2 import pass_context
-from markupsafe import Markup
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -116,19 +114,6 @@ def show_value(field: str, value: Any) -> str:
     return str(value)
 
 
-def template_gettext(translations):
-    """The templates' ``gettext`` (what ``_()`` calls) bound to one catalog: the same result as
-    Flask-Babel's (Jinja's new-style gettext: autoescaped, always %-formatted) without looking the
-    locale and catalog up again on each of the page's ~100 calls."""
-    @pass_context
-    def gettext(context, string, **variables):
-        text = translations.ugettext(string)
-        if context.eval_ctx.autoescape:
-            text = Markup(text)
-        return text % variables
-    return gettext
-
-
 #: The case page's statements, built once (SQLAlchemy reuses their cache keys and compiled forms): the
 #: dispute with its units, committee, leader and parties (joined: a few rows; each view adds the user's
 #: scope, :func:`portal.scoping.dispute_scope`), then each other collection in the order of its
@@ -191,7 +176,6 @@ def _case_context(dispute: Dispute, *, forms: Optional[dict] = None, edit=None,
         "level_labels": text["level"], "result_labels": text["result"],
         "major_labels": text["major"], "dict_labels": labels, "is_major": workflow.is_major(dispute),
         "performance_labels": text["performance"], "action_labels": text["action"],
-        "gettext": template_gettext(get_translations()),
     }
 
 
