@@ -11,13 +11,21 @@ from pathlib import Path
 
 #: first cell of the row (prefix) -> cause
 CAUSES = {
-    "ledger, first page": "cause: full page render (base layout, filter form, 20 rows: ~240 gettext calls) vs a one-line "
-                          "template; plus an O(N) count(*) for the pager (~16 ms on 100k rows, covering index)",
-    "ledger, page": "cause: OFFSET walks ~10,000 entries of the covering sort index (index-only since migration 0008), plus "
-                    "the pager's count over the town's index entries",
-    "ledger, village filter": "cause: the pager's count and the page render; rows come from the (village_id, found_date, id, status) index",
-    "ledger, text search": "cause: keys of 3+ characters use the FTS5 trigram index (migration 0008); the matches are then "
-                           "sorted and counted; 1–2 character keys cannot use a trigram index and still scan search_text",
+    "ledger, first page": "cause (after 21 → 9 statements, a pager count that stops at 10,000 rows, rows read as plain "
+                          "columns and labels translated once per catalog): the page's own work, in floors (thread CPU, "
+                          "interleaved): rendering ~2.5× (20 rows ~1×: ~80 Jinja outputs each, the ID/phone masks ~0.25×; "
+                          "filter form ~0.4×; layout) and its statements ~2× (the count walks 10,001 entries of the "
+                          "(town_id, status) index ~0.5×, rows ~0.35×, parties ~0.25×, the user's unit and the "
+                          "dictionaries), filter-form units and campaigns ~0.4×, request bookkeeping ~0.3×; 3× would "
+                          "need the 20 rows without per-cell Jinja work or a cached page",
+    "ledger, page": "cause: as the first page (count capped at 10,001 entries, render ~2.5×, statements ~2×), plus the "
+                    "OFFSET walk of ~10,000 entries of the (town_id, found_date, id, status) index for the page's ids",
+    "ledger, village filter": "cause: as the first page; the count runs on the (village_id, found_date, id, status) "
+                              "index alone (7,143 entries ~0.5×: a village inside the user's area implies the scope), "
+                              "one more statement (the village, to check that), rendering ~2.5×",
+    "ledger, text search": "cause: as the first page, with the trigram match (FTS5, migration 0008) run twice, for the "
+                           "capped count and for the page's ids (~0.25× each); 1–2 character keys cannot use a trigram "
+                           "index and still scan search_text",
     "case page": "cause (after lazy forms and the source-text printable check, 47 → 25 statements): 25 small "
                  "queries (9 record lists, labels, scope walk), ~120 gettext calls and the overview/parties/timeline/"
                  "records lists rendered in Jinja vs a one-line template",
@@ -38,7 +46,7 @@ CAUSES = {
     "Excel export": "cause not profiled yet: memory is flat (146 MB peak) and the 100,003 rows stream, but loading the "
                     "disputes with their parties through the ORM and formatting/masking each cell in Python costs "
                     "2.4× writing the same cells with openpyxl alone (budget 2×)",
-    "throughput under load": "cause: the ledger costs ~10× the floor per request (see the ledger rows)",
+    "throughput under load": "cause: the ledger costs ~6× the floor per request (see the ledger rows)",
 }
 
 
