@@ -6,8 +6,10 @@ out of the user's scope answers 404. Writes commit once per request; GETs never 
 """
 from __future__ import annotations
 
+import weakref
+
 from flask import Response, abort, make_response, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask_babel import get_translations, gettext as _
 from flask_login import current_user, login_required
 
 from portal.extensions import db
@@ -97,6 +99,26 @@ PANEL_FORMS = ("notice", "investigation", "session", "agreement", "oral", "follo
                "effective", "upload")
 
 
+#: The panel's label tables translated, per catalog (a Flask-Babel ``Translations``, one per locale and
+#: process; catalogs do not change while the process runs): rows look codes up in plain dicts instead of
+#: translating a lazy string per row.
+_PANEL_LABELS: "weakref.WeakKeyDictionary[object, dict[str, dict[str, str]]]" = weakref.WeakKeyDictionary()
+
+
+def panel_labels() -> dict[str, dict[str, str]]:
+    """Code → text tables of the panel in the current locale: ``notice``, ``visit``, ``satisfaction``,
+    ``performance``, ``jc`` and ``attachment`` (cached per catalog)."""
+    translations = get_translations()
+    tables = _PANEL_LABELS.get(translations)
+    if tables is None:
+        tables = _PANEL_LABELS[translations] = {
+            name: {code: str(label) for code, label in table.items()} for name, table in (
+                ("notice", NOTICE_METHOD_LABELS), ("visit", VISIT_METHOD_LABELS),
+                ("satisfaction", SATISFACTION_LABELS), ("performance", PERFORMANCE_LABELS),
+                ("jc", JC_RESULT_LABELS), ("attachment", ATTACHMENT_KIND_LABELS))}
+    return tables
+
+
 def panel_context(dispute, forms: dict | None = None, open_section: str | None = None,
                   error: str | None = None) -> dict:
     """Everything ``records/_panel.html`` shows for ``dispute`` (records, agreement state, blockers,
@@ -132,10 +154,7 @@ def panel_context(dispute, forms: dict | None = None, open_section: str | None =
         "unprintable": unprintable,
         "unprintable_codes": ["U+%04X" % ord(char) for char in unprintable],
         "documents": documents.DOCUMENTS,
-        "print_form": PrintForm(prefix="print", formdata=None),
-        "labels": {"notice": NOTICE_METHOD_LABELS, "visit": VISIT_METHOD_LABELS,
-                   "satisfaction": SATISFACTION_LABELS, "performance": PERFORMANCE_LABELS,
-                   "jc": JC_RESULT_LABELS, "attachment": ATTACHMENT_KIND_LABELS},
+        "labels": panel_labels(),
         "AG_DRAFT": AG_DRAFT, "AG_EFFECTIVE": AG_EFFECTIVE,
     }
 
