@@ -98,3 +98,17 @@ def test_case_page_statements_do_not_grow_with_its_history(app, client, auth, st
     small = statements.of(client, url)
     _add_history(dispute, 10)
     assert statements.of(client, url) == small
+
+
+def test_case_page_statements_of_the_town_clerk(app, client, auth, statements):
+    """The case page: BEGIN, the user and their unit (login, scope), the dispute with its units, committee,
+    leader and parties, its mediators, transfers and events, the dictionaries (one query), which kinds of
+    record the case has, then one statement per kind it has (here sessions and follow-ups)."""
+    _require(app, "disputes.case")
+    bulk_seed(3)
+    dispute = db.session.scalars(select(Dispute).order_by(Dispute.id).limit(1)).one()
+    _add_history(dispute, 2)
+    auth.login("zhongxin")
+    url = f"/disputes/{dispute.id}"
+    client.get(url)
+    assert statements.of(client, url) == 11
