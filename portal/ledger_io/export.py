@@ -241,24 +241,36 @@ def _header(sheet, title: str, columns: list[tuple]) -> None:
 
 def write_xlsx(rows: Iterator[list[Any]], title: str, out: IO[bytes]) -> int:
     """Write ``rows`` (value lists as :func:`iter_rows` yields them) to ``out`` as the official ledger
-    layout. Only the cells that need it become cell objects (IDs/phones: text with format ``@``; text
-    that would read as a formula: quote prefix); dates get ``yyyy-mm-dd`` from openpyxl itself. Each row
+    layout. Only the cells that need it are cell objects (IDs/phones: text with format ``@``; text that
+    would read as a formula: quote prefix); dates get ``yyyy-mm-dd`` from openpyxl itself. Each row
     list is changed in place. Returns the number of rows written."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("台账")
     _header(sheet, title, COLUMNS)
-    as_text = [index for index, column in enumerate(COLUMNS) if column[4] in ("id", "phone")]
     plain = [index for index, column in enumerate(COLUMNS) if column[4] in ("text", "int")]
+    # One "@" cell per ID/phone column, refilled for every row: write-only sheets write a row when it
+    # is appended, so the cell is free again for the next row (a new cell per value costs ~10% here).
+    as_text = {}
+    for index, column in enumerate(COLUMNS):
+        if column[4] in ("id", "phone"):
+            as_text[index] = WriteOnlyCell(sheet)
+            as_text[index].number_format = "@"
     count = 0
     for cells in rows:
         for index in plain:
             value = cells[index]
             if isinstance(value, str) and value.startswith(FORMULA_START):
                 cells[index] = text_cell(sheet, value)
-        for index in as_text:
-            if cells[index] is not None:
-                cell = cells[index] = text_cell(sheet, cells[index])
+        for index, cell in as_text.items():
+            value = cells[index]
+            if value is None:
+                continue
+            if value.startswith(FORMULA_START):
+                cell = text_cell(sheet, value)
                 cell.number_format = "@"
+            else:
+                cell.value = value
+            cells[index] = cell
         sheet.append(cells)
         count += 1
     workbook.save(out)
