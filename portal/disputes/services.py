@@ -2,6 +2,7 @@
 
 * :func:`create_dispute` registers a dispute with its parties (排查登记), numbering it and writing
   the first timeline event; one submission key gives one dispute, however often it is sent.
+  :func:`bulk_create_disputes` writes the same rows for many disputes with a few Core INSERTs (import).
 * :func:`record_event` appends to the timeline (who, when, what, old → new).
 * :func:`next_number` / :func:`assign_case_number` hand out ledger serials (per town per year) and
   case numbers (per committee per year, domain.md 4.2), never reusing one.
@@ -14,10 +15,10 @@ from datetime import date
 from typing import Any, Iterable, Optional
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from portal.extensions import db
-from portal.models.dispute import REPORTED, Dispute, DisputeEvent, NumberCounter, Party
+from portal.models.dispute import REPORTED, Dispute, DisputeEvent, NumberCounter, Party, Transfer
 from portal.models.org import COUNTY, GRID, TOWN, VILLAGE, MediationCommittee, OrgUnit
 from portal.models.user import User
 from portal.timeutil import local_today
@@ -38,11 +39,20 @@ def search_key(text: Optional[str]) -> str:
 
 def refresh_search_text(dispute: Dispute) -> None:
     """Rebuild ``dispute.search_text`` from its numbers, title, summary and parties."""
-    parts: list[str] = [dispute.case_no or "", f"{dispute.ledger_year}-{dispute.ledger_serial:04d}",
-                        dispute.title, dispute.summary or "", dispute.address or ""]
-    for party in dispute.parties:
-        parts.extend([party.name, party.id_number or "", party.phone or ""])
-    dispute.search_text = "\n".join(search_key(part) for part in parts if part)
+    dispute.search_text = search_text_for(
+        {"case_no": dispute.case_no, "ledger_year": dispute.ledger_year, "ledger_serial": dispute.ledger_serial,
+         "title": dispute.title, "summary": dispute.summary, "address": dispute.address},
+        [{"name": p.name, "id_number": p.id_number, "phone": p.phone} for p in dispute.parties])
+
+
+def search_text_for(values: dict[str, Any], parties: Iterable[dict[str, Any]]) -> str:
+    """The ``search_text`` of a dispute given its column ``values`` (case_no, ledger_year, ledger_serial,
+    title, summary, address; missing keys count as empty) and its parties' values (name, id_number, phone)."""
+    parts: list[str] = [values.get("case_no") or "", f"{values['ledger_year']}-{values['ledger_serial']:04d}",
+                        values.get("title") or "", values.get("summary") or "", values.get("address") or ""]
+    for party in parties:
+        parts.extend([party.get("name") or "", party.get("id_number") or "", party.get("phone") or ""])
+    return "\n".join(search_key(part) for part in parts if part)
 
 
 def next_number(series: str, owner_id: int, year: int) -> int:
@@ -181,3 +191,71 @@ def create_dispute(*, user: User, location: OrgUnit, fields: dict[str, Any], par
     if flush:
         db.session.flush()
     return dispute, True
+
+
+def _uniform(table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give every row of an executemany the same keys: a key some rows lack gets the column default
+    (what an ORM INSERT would have written), else NULL."""
+    keys = set().union(*rows) if rows else set()
+    for row in rows:
+        for key in keys.difference(row):
+            default = table.c[key].default
+            row[key] = None if default is None else default.arg(None) if default.is_callable else default.arg
+    return rows
+
+
+def bulk_create_disputes(*, user: User, items: list[dict[str, Any]]) -> list[int]:
+    """Register many disputes at once (the bulk import's path): the same rows, parties, ``REGISTERED``
+    events and search text as :func:`create_dispute`, written with a few Core ``INSERT``s (executemany,
+    batched by SQLAlchemy's insertmanyvalues) instead of one ORM INSERT per object.
+
+    Each item of ``items`` is a dict with ``location`` (a village or grid unit), ``fields`` (validated
+    Dispute values), ``parties`` (validated Party values), ``ledger_serial`` (reserved by the caller with
+    :func:`reserve_numbers` for the town and found year; drawn with :func:`next_number` when None) and
+    optionally ``import_key``, ``extra`` (Dispute values set after registration, e.g. the case number;
+    the search text includes them), ``events`` (DisputeEvent values recorded after ``REGISTERED``) and
+    ``transfers`` (Transfer values).
+
+    :returns: the new disputes' ids, in the order of ``items``.
+    Nothing enters the session: ORM flush listeners do not see these rows, so a caller keeping data
+    derived from disputes refreshes it for the returned ids. Raises ValueError when a location is not
+    inside a town. The caller commits.
+    """
+    if not items:
+        return []
+    table = Dispute.__table__
+    user_id = user.id  # once: ``user`` may be the request's current_user proxy
+    disputes, parties = [], []
+    for item in items:
+        where = location_columns(item["location"])
+        fields = item["fields"]
+        found = fields.get("found_date") or local_today()
+        values = {**fields, **where, "submission_key": None, "import_key": item.get("import_key")}
+        values["found_date"] = found
+        values["status"] = values.get("status") or REPORTED
+        values["ledger_year"] = found.year
+        values["ledger_serial"] = item.get("ledger_serial") or next_number(LEDGER_SERIES, where["town_id"], found.year)
+        values["found_by_id"] = values.get("found_by_id") or user_id
+        values["registrar_id"] = user_id
+        values.update(item.get("extra") or {})
+        party_rows = [{**party, "sort": index, "name_norm": search_key(party.get("name"))}
+                      for index, party in enumerate(item["parties"])]
+        values["search_text"] = search_text_for(values, party_rows)
+        disputes.append(values)
+        parties.append(party_rows)
+    result = db.session.execute(insert(table).returning(table.c.id, table.c.town_id, table.c.ledger_year,
+                                                        table.c.ledger_serial), _uniform(table, disputes))
+    # Rows come back in any order: match them by their unique (town, year, serial).
+    by_number = {(town, year, serial): dispute_id for dispute_id, town, year, serial in result}
+    ids = [by_number[(d["town_id"], d["ledger_year"], d["ledger_serial"])] for d in disputes]
+    party_rows = [{**party, "dispute_id": dispute_id} for dispute_id, rows in zip(ids, parties) for party in rows]
+    events, transfers = [], []
+    for dispute_id, values, item in zip(ids, disputes, items):
+        events.append({"dispute_id": dispute_id, "action": "REGISTERED", "user_id": user_id, "note": None,
+                       "changes": [], "from_status": None, "to_status": values["status"]})
+        events += [{**event, "dispute_id": dispute_id} for event in item.get("events") or []]
+        transfers += [{**transfer, "dispute_id": dispute_id} for transfer in item.get("transfers") or []]
+    for model, rows in ((Party, party_rows), (DisputeEvent, events), (Transfer, transfers)):
+        if rows:
+            db.session.execute(insert(model.__table__), _uniform(model.__table__, rows))
+    return ids

@@ -86,8 +86,15 @@ _LABEL_DROP = re.compile(r"[\s*＊:：·•・\-—_/、]")
 
 def norm_label(value: Any) -> str:
     """Normalise a header cell for comparison: full-width folded, （）→(), separators and spaces removed."""
-    text = normalize_text(str(value)) if value is not None else ""
-    text = text.replace("（", "(").replace("）", ")")
+    if isinstance(value, str):
+        return _norm_label_text(value)
+    return _norm_label_text(str(value)) if value is not None else ""
+
+
+@functools.lru_cache(maxsize=8192)
+def _norm_label_text(text: str) -> str:
+    # Cached: the same village, grid, dictionary and status texts come back on every row.
+    text = normalize_text(text).replace("（", "(").replace("）", ")")
     return _LABEL_DROP.sub("", text).lower()
 
 
@@ -142,10 +149,15 @@ RESOLVED_STATES = {"PERFORMED", "FAILED", "WITHDRAWN", "RESOLVED_ON_SPOT", "NOT_
 def match_status(text: str) -> Optional[tuple[str, Optional[str]]]:
     """Map the text of a status column to ``(status, result)``, or None when not recognised."""
     key = norm_label(text)
-    for prefixes, status, result in STATUS_RULES:
-        if any(key.startswith(norm_label(prefix)) for prefix in prefixes):
+    for prefixes, status, result in _STATUS_RULES_NORM:
+        if key.startswith(prefixes):
             return status, result
     return None
+
+
+#: STATUS_RULES with the prefixes normalised once (``str.startswith`` takes the tuple).
+_STATUS_RULES_NORM = tuple((tuple(norm_label(p) for p in prefixes), status, result)
+                           for prefixes, status, result in STATUS_RULES)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -282,6 +294,16 @@ class Header:
     def data_start(self) -> int:
         return self.start + self.height
 
+    @functools.cached_property
+    def by_key(self) -> dict[str, int]:
+        """Field key → column index (computed once, read for every cell of every row)."""
+        return {key: col for col, key in self.columns.items()}
+
+    @functools.cached_property
+    def data_keys(self) -> list[str]:
+        """The fields that make a row non-blank (all but the serial and ledger numbers)."""
+        return [key for key in self.columns.values() if key not in ("seq", "ledger_no")]
+
 
 def _cell_text(value: Any) -> str:
     return "" if value is None else normalize_text(str(value))
@@ -360,6 +382,11 @@ def _problem(column: Optional[int], label: str, message, code: str) -> dict:
             "message": str(message), "code": code}
 
 
+def _cell_value(value: Any) -> Any:
+    """A cell as the converters read it: blank text counts as empty."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 class _Row:
     """Accumulates one row's values, errors and notes."""
 
@@ -367,7 +394,10 @@ class _Row:
         self.number = number
         self.header = header
         self.values = values
-        self.by_key = {key: col for col, key in header.columns.items()}
+        self.by_key = header.by_key
+        width = len(values)
+        #: field key → the cell's value (None when empty or missing), read once per row.
+        self.cells = {key: _cell_value(values[col]) if col < width else None for key, col in self.by_key.items()}
         self.errors: list[dict] = []
         self.notes: list[dict] = []
 
@@ -375,13 +405,7 @@ class _Row:
         return self.by_key.get(key)
 
     def get(self, key: str) -> Any:
-        col = self.by_key.get(key)
-        if col is None or col >= len(self.values):
-            return None
-        value = self.values[col]
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
+        return self.cells.get(key)
 
     def label(self, key: str) -> str:
         col = self.by_key.get(key)
@@ -506,6 +530,11 @@ def _id_number(row: _Row, key: str, organisation: bool) -> tuple[Optional[str], 
     return parsed.number, extra
 
 
+_SPACED_DIGITS = re.compile(r"\d\s+\d")
+_TRAILING_ZERO = re.compile(r"\s*\d+\.0+\s*")
+_DIGITS_ONLY = re.compile(r"\d{7,15}(-\d{1,6})?")
+
+
 def _phone(row: _Row, key: str) -> Optional[str]:
     value = row.get(key)
     if value is None:
@@ -515,7 +544,7 @@ def _phone(row: _Row, key: str) -> Optional[str]:
         row.note(key, _l("The phone number was stored as a number; read as text."), "phone_number_cell")
     else:
         text = str(value)
-        if re.search(r"\d\s+\d", text.strip()) or re.fullmatch(r"\s*\d+\.0+\s*", text):
+        if _SPACED_DIGITS.search(text.strip()) or _TRAILING_ZERO.fullmatch(text):
             row.note(key, _l("Spaces or a trailing .0 were removed from the phone number."), "phone_cleaned")
     try:
         return validate_phone(text)
@@ -523,7 +552,7 @@ def _phone(row: _Row, key: str) -> Optional[str]:
         # Old ledgers hold numbers the strict check refuses (a landline whose local part starts with
         # 1, e.g. 0938-1398163). Digits only: keep them and say so; anything else is an error.
         number = normalize_phone(text)
-        if re.fullmatch(r"\d{7,15}(-\d{1,6})?", number):
+        if _DIGITS_ONLY.fullmatch(number):
             row.note(key, _l("Kept as written, but check this phone number: %(message)s", message=exc.message),
                      "phone_unusual")
             return number
@@ -598,6 +627,7 @@ def _dict_value(row: _Row, key: str, kind: str, lookups: Lookups, suffix: str = 
     return code
 
 
+@functools.lru_cache(maxsize=4096)
 def village_key(name: str) -> str:
     """Village name for matching: normalised, without a trailing 村/社区/居委会."""
     key = norm_label(name)
@@ -610,6 +640,7 @@ def village_key(name: str) -> str:
 _CN_NUM = {c: i for i, c in enumerate("〇一二三四五六七八九")}
 
 
+@functools.lru_cache(maxsize=4096)
 def grid_key(name: str, village: str) -> str:
     """Grid name for matching: without the village prefix, 第 and 网格, Chinese numerals as digits."""
     key = norm_label(name)
@@ -670,10 +701,13 @@ def _location(row: _Row, lookups: Lookups) -> tuple[Optional[int], Optional[int]
     return village_id, grids[0]
 
 
+_SEPARATORS = re.compile(r"[、，,；;\n]")
+
+
 def _split(value: Optional[str]) -> list[str]:
     if not value:
         return []
-    return [part.strip() for part in re.split(r"[、，,；;\n]", value) if part.strip()]
+    return [part.strip() for part in _SEPARATORS.split(value) if part.strip()]
 
 
 def _parties(row: _Row, found: Optional[str]) -> list[dict]:
@@ -698,14 +732,15 @@ def _parties(row: _Row, found: Optional[str]) -> list[dict]:
             organisation = _is_organisation(name)
             party: dict[str, Any] = {"side": side, "name": name,
                                      "party_type": "LEGAL_PERSON" if organisation else "PERSON"}
-            row_values = row.values
+            cells = row.cells
             # Parse each party's ID/phone through the row's converters with a temporary cell value.
             for key, source in (("id_number", ids), ("phone", phones)):
                 value = source[index] if index < len(source) else None
-                col = row.col(f"{side}.{key}")
-                if col is not None and many:
-                    saved = row_values[col]
-                    row_values[col] = value
+                cell = f"{side}.{key}"
+                override = many and cell in cells
+                if override:
+                    saved = cells[cell]
+                    cells[cell] = _cell_value(value)
                 try:
                     if key == "id_number":
                         number, extra = _id_number(row, f"{side}.id_number", organisation)
@@ -721,8 +756,8 @@ def _parties(row: _Row, found: Optional[str]) -> list[dict]:
                         if number:
                             party["phone"] = number
                 finally:
-                    if col is not None and many:
-                        row_values[col] = saved
+                    if override:
+                        cells[cell] = saved
             parties.append(party)
     if not any(p["side"] == "APPLICANT" for p in parties):
         row.error("APPLICANT.name", _l("Enter the applicant's name."), "applicant_empty")
@@ -743,8 +778,7 @@ def parse_row(number: int, values: list[Any], header: Header, lookups: Lookups, 
     ``label``, ``message``, ``code``) and ``key`` (the import key: sha256 of the normalised content).
     """
     row = _Row(number, header, values)
-    data_keys = [key for key in header.columns.values() if key not in ("seq", "ledger_no")]
-    filled = [row.get(key) for key in data_keys if row.get(key) is not None]
+    filled = [value for value in map(row.get, header.data_keys) if value is not None]
     if not filled or (len(filled) == 1 and _FOOTER.match(_text(filled[0]) or "")):
         return None
     fields: dict[str, Any] = {}
@@ -802,7 +836,7 @@ def parse_row(number: int, values: list[Any], header: Header, lookups: Lookups, 
     content = {"village": village_id, "grid": grid_id, "fields": fields, "parties": parties}
     return {
         "row": number,
-        "raw": [_raw(v) for v in values],
+        "raw": [v if v is None or type(v) in _JSON_SCALARS else _raw(v) for v in values],
         "village_id": village_id,
         "grid_id": grid_id,
         "village": lookups.villages.get(village_id or 0, _text(row.get("village")) or ""),
@@ -813,6 +847,9 @@ def parse_row(number: int, values: list[Any], header: Header, lookups: Lookups, 
         "notes": row.notes,
         "key": hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest(),
     }
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool})
 
 
 def _raw(value: Any) -> Any:
