@@ -43,9 +43,6 @@ CAUSES = {
     "Excel import": "cause (after per-chunk lookups, reserved serial blocks and one flush per chunk): the ORM "
                     "unit of work still sends one INSERT per dispute, party and event (~5.6 statements per row), "
                     "plus the dry run's per-cell parsing and the stored JSON",
-    "Excel export": "cause not profiled yet: memory is flat (146 MB peak) and the 100,003 rows stream, but loading the "
-                    "disputes with their parties through the ORM and formatting/masking each cell in Python costs "
-                    "2.4× writing the same cells with openpyxl alone (budget 2×)",
     "throughput under load": "cause: the ledger costs ~6× the floor per request (see the ledger rows)",
 }
 
