@@ -183,9 +183,10 @@ def iter_rows(stmt: Select, masked: bool) -> Iterator[list[Any]]:
              summary, persons, amount, risk, measures, measures_note, leader_id, leader_name, status, reason,
              accepted_date, resolved_date, remarks) in batch:
             seq += 1
-            label = statuses.get((status, reason))
+            key = (status, reason if reason and len(reason) <= 20 else None)  # long reasons never count
+            label = statuses.get(key)
             if label is None:
-                label = statuses[(status, reason)] = status_label(status, reason)
+                label = statuses[key] = status_label(*key)
             leader = leader_names.get(leader_id) if leader_id is not None else None
             if leader is None:
                 leader = leader_name or None
