@@ -13,10 +13,12 @@ Functions flush; the views commit.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -62,6 +64,21 @@ def build_lookups(user: User) -> parser.Lookups:
     return parser.Lookups(villages={v.id: v.name for v in villages}, grids=grids, other_villages=others,
                           dictionaries={kind: labels(kind) for kind in DICT_KINDS},
                           default_village_id=default, today=local_today())
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during a bulk step (the dry run, an import chunk): they
+    allocate hundreds of thousands of small dicts and lists without reference cycles, and every few
+    hundred allocations would start a collection that traverses them again (~12% of an import's time).
+    Reference counting still frees everything; the collector resumes afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _store_path(batch: ImportBatch) -> Path:
@@ -136,7 +153,8 @@ def create_batch(user: User, filename: str, data: bytes) -> ImportBatch:
     import key is already in the database: "already imported, skipped").
     :raises parser.FileError: unreadable file or no header.
     """
-    result = parser.parse_file(filename, data, build_lookups(user))
+    with _collector_paused():
+        result = parser.parse_file(filename, data, build_lookups(user))
     known = _known_keys([row["key"] for row in result.rows])
     counts = {"good": 0, "bad": 0, "known": 0}
     for row in result.rows:
@@ -262,7 +280,20 @@ def import_chunk(batch: ImportBatch, user: User, size: Optional[int] = None) -> 
     if batch.status == DONE:
         return
     size = size or IMPORT_CHUNK
-    chunk, total = _good_rows(batch, batch.cursor, batch.cursor + size)
+    with _collector_paused():
+        chunk, total = _good_rows(batch, batch.cursor, batch.cursor + size)
+        ids = _register(batch, user, chunk)
+    if ids:
+        _refresh_summary(ids)
+    batch.cursor = min(batch.cursor + size, total)
+    if batch.cursor >= total:
+        batch.status = DONE
+        batch.finished_at = now_utc()
+    db.session.flush()
+
+
+def _register(batch: ImportBatch, user: User, chunk: list[dict]) -> list[int]:
+    """Register the good rows ``chunk`` of ``batch`` not yet in the database; returns the new ids."""
     visible = set(visible_org_ids(user))
     batch.status = IMPORTING
     with db.session.no_autoflush:
@@ -310,14 +341,8 @@ def import_chunk(batch: ImportBatch, user: User, size: Optional[int] = None) -> 
                                       "changes": [], "from_status": None,
                                       "to_status": fields.get("status") or "REPORTED"}]})
         ids = bulk_create_disputes(user=user, items=items)
-        batch.imported += len(ids)
-        if ids:
-            _refresh_summary(ids)
-    batch.cursor = min(batch.cursor + size, total)
-    if batch.cursor >= total:
-        batch.status = DONE
-        batch.finished_at = now_utc()
-    db.session.flush()
+    batch.imported += len(ids)
+    return ids
 
 
 def bad_rows_workbook(batch: ImportBatch):
