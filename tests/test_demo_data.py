@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from portal.disputes import demo
 from portal.extensions import db
-from portal.models.dispute import OPEN_STATUSES, Dispute, DisputeEvent, Party, Transfer
+from portal.models.dispute import OPEN_STATUSES, Campaign, Dispute, DisputeEvent, Party, Transfer
 from portal.timeutil import local_today
 from portal.validation import parse_resident_id
 
@@ -27,11 +27,13 @@ def test_a_year_of_disputes_spread_realistically(seeded):
     """One seeding, checked from every side (seeding takes a few seconds)."""
     disputes = seeded
     assert 300 <= len(disputes) <= 500
-    assert min(d.found_date for d in disputes) >= date(2025, 12, 1)
-    assert max(d.found_date for d in disputes) <= min(date(2026, 11, 30), local_today())
-    months = Counter((d.found_date.year, d.found_date.month) for d in disputes)
+    today = local_today()
+    assert min(d.found_date for d in disputes) > today - timedelta(days=366)
+    assert max(d.found_date for d in disputes) <= today
+    assert max(d.found_date for d in disputes) > today - timedelta(days=7)  # fresh work whenever it is seeded
+    months = Counter(d.found_date.month for d in disputes)
     assert len(months) == 12
-    assert months[(2026, 3)] + months[(2026, 4)] > months[(2026, 7)] + months[(2026, 8)]  # more in spring
+    assert months[3] + months[4] > months[7] + months[8]  # more in spring
     categories = Counter(d.category for d in disputes).most_common()
     assert {categories[0][0], categories[1][0]} == {"NEIGHBOUR", "MARRIAGE_FAMILY"}
     assert len({d.village_id for d in disputes}) == 14 and len({d.grid_id for d in disputes}) > 30
@@ -40,6 +42,7 @@ def test_a_year_of_disputes_spread_realistically(seeded):
     assert risks["GREEN"] > risks["YELLOW"] > risks["RED"] > 0
     assert all(d.responsible_leader_id for d in disputes if d.risk_level == "RED")
     assert sum(1 for d in disputes if d.campaign_id) > 10
+    assert all(c.end_date <= today for c in db.session.scalars(select(Campaign)))
     _states_are_varied_and_consistent(seeded)
     _parties_are_invented_with_valid_synthetic_ids(seeded)
 
@@ -97,6 +100,20 @@ def test_running_twice_adds_nothing_and_the_ledger_shows_it(seeded, client, auth
     auth.login("zhongxin")
     response = client.get("/disputes/?status=open&sort=deadline")
     assert response.status_code == 200 and 'class="overdue"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("today", [date(2026, 11, 29), date(2026, 12, 2), date(2027, 3, 1)])
+def test_the_demo_year_ends_on_the_day_of_seeding(app, monkeypatch, today):
+    """Seeded on any day, the demo has cases awaiting acceptance and open cases past their deadline."""
+    from portal.seed import seed_demo
+    monkeypatch.setattr(demo, "local_today", lambda: today)
+    seed_demo()
+    db.session.commit()
+    disputes = list(db.session.scalars(select(Dispute)))
+    assert max(d.found_date for d in disputes) <= today
+    statuses = Counter(d.status for d in disputes)
+    assert statuses["REPORTED"] and statuses["MEDIATING"]
+    assert any(d.status in OPEN_STATUSES and d.deadline and d.deadline < today for d in disputes)
 
 
 def test_deterministic_dates_and_ids():

@@ -26,7 +26,9 @@ from portal.validation import id_check_char
 
 SEED = 20261129
 COUNT = 420
-FIRST_DAY, LAST_DAY = date(2025, 12, 1), date(2026, 11, 28)
+#: The demo year: the 365 days up to the day of seeding, so the demo always has fresh work (cases
+#: awaiting acceptance, follow-ups due) whenever a town tries it.
+DAYS = 365
 #: Relative weight of each month (spring festival and spring ploughing bring more disputes).
 MONTH_WEIGHTS = {12: 8, 1: 10, 2: 12, 3: 13, 4: 12, 5: 9, 6: 7, 7: 7, 8: 7, 9: 8, 10: 9, 11: 8}
 CATEGORY_WEIGHTS = {
@@ -60,8 +62,9 @@ STORIES = {
     "OTHER": ["{a}与{b}因村集体分红分配问题发生争执。"],
 }
 MEASURES = ("POLICY_EXPLANATION", "DEMAND_SOLVED", "HARDSHIP_HELP", "VISIT_TALK")
-CAMPAIGNS = [("春节期间矛盾纠纷集中排查化解专项行动", date(2026, 1, 10), date(2026, 2, 28)),
-             ("国庆期间矛盾纠纷集中排查化解专项行动", date(2026, 9, 15), date(2026, 10, 10))]
+#: Campaigns: (name, (month, day) of start, (month, day) of end), placed in the demo year.
+CAMPAIGNS = [("春节期间矛盾纠纷集中排查化解专项行动", (1, 10), (2, 28)),
+             ("国庆期间矛盾纠纷集中排查化解专项行动", (9, 15), (10, 10))]
 
 
 def synthetic_id(rng: random.Random, birth: date, male: bool) -> str:
@@ -82,13 +85,17 @@ def _pick(rng: random.Random, weights: dict[str, int]) -> str:
 
 
 def _found_dates(rng: random.Random, count: int, last: date) -> list[date]:
-    days = [FIRST_DAY + timedelta(days=n) for n in range((min(LAST_DAY, last) - FIRST_DAY).days + 1)]
+    """``count`` found dates over the :data:`DAYS` days up to ``last``, weighted by :data:`MONTH_WEIGHTS`."""
+    days = [last - timedelta(days=n) for n in range(DAYS)][::-1]
     return sorted(rng.choices(days, weights=[MONTH_WEIGHTS[d.month] for d in days], k=count))
 
 
-def _campaigns(town: OrgUnit, villages: list[OrgUnit]) -> list[Campaign]:
+def _campaigns(town: OrgUnit, villages: list[OrgUnit], today: date) -> list[Campaign]:
+    """The demo campaigns, each in its latest year that ends it by ``today``."""
     result = []
-    for name, start, end in CAMPAIGNS:
+    for name, (start_month, start_day), (end_month, end_day) in CAMPAIGNS:
+        year = today.year if date(today.year, end_month, end_day) <= today else today.year - 1
+        start, end = date(year, start_month, start_day), date(year, end_month, end_day)
         campaign = db.session.scalar(select(Campaign).where(Campaign.town_id == town.id, Campaign.name == name))
         if campaign is None:
             campaign = Campaign(town_id=town.id, name=name, start_date=start, end_date=end, villages=list(villages))
@@ -123,7 +130,7 @@ def _event(dispute: Dispute, action: str, day: date, user: Optional[User], old: 
 
 
 def seed_demo_disputes(org: dict) -> None:
-    """Add about 420 demo disputes (Dec 2025 – Nov 2026) to the demo town, with parties, case
+    """Add about 420 demo disputes (the year up to today) to the demo town, with parties, case
     numbers, deadlines, outcomes, escalations, referrals and timeline events. Idempotent; flushes,
     the caller commits. ``org`` is :func:`portal.seed.seed_demo_org`'s result."""
     town, villages, town_committee = org["town"], org["villages"], org["town_committee"]
@@ -136,7 +143,7 @@ def seed_demo_disputes(org: dict) -> None:
     leader = next((u for u in users.values() if u.role == TOWN_LEADER), None)
     town_staff = users.get("zhongxin")
     committees = {c.org_unit_id: c for c in db.session.scalars(select(MediationCommittee))}
-    campaigns = _campaigns(town, villages)
+    campaigns = _campaigns(town, villages, today)
     county = org.get("county")
     village_weights = [6, 4, 3, 4, 2, 3, 2, 5, 2, 3, 2, 3, 2, 6][:len(villages)]
 
