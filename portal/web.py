@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, render_template, request
-from flask_babel import format_datetime, get_locale, get_translations, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, get_translations, gettext as _, lazy_gettext as _l
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -28,11 +28,12 @@ ERROR_MESSAGES = {
 }
 
 
-def local_dt(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-    """Format an aware UTC datetime in Asia/Shanghai; empty string for None."""
+def local_dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Format an aware UTC datetime in Asia/Shanghai with the ``strftime`` pattern ``fmt`` (numeric
+    fields only, the same in every locale); empty string for None."""
     if value is None:
         return ""
-    return format_datetime(value, fmt)
+    return to_local(value).strftime(fmt)
 
 
 def cn_date(value: date | datetime | None) -> str:
