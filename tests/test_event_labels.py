@@ -9,10 +9,12 @@ from portal.disputes.workflow import EVENT_LABELS
 
 PORTAL = Path(__file__).parents[1] / "portal"
 #: Calls that write an event with a literal code: record_event(dispute, "CODE", …) and the helpers
-#: that forward their code to it, workflow._finish(dispute, user, "CODE", …) and demo._event(dispute, "CODE", …).
+#: that forward their code to it, workflow._finish(dispute, user, "CODE", …) and demo._event(dispute, "CODE", …),
+#: and the event rows the bulk import writes directly ({"action": "CODE", …}).
 LITERAL_CALLS = [re.compile(r'\brecord_event\(\s*[^,()]+,\s*"([A-Z_]+)"'),
                  re.compile(r'\b_finish\(\s*[^,()]+,\s*[^,()]+,\s*"([A-Z_]+)"'),
-                 re.compile(r'\b_event\(\s*[^,()]+,\s*"([A-Z_]+)"')]
+                 re.compile(r'\b_event\(\s*[^,()]+,\s*"([A-Z_]+)"'),
+                 re.compile(r'"action":\s*"([A-Z_]+)"')]
 #: record_event calls whose code is a variable: only inside the forwarding helpers above.
 VARIABLE_CODE = re.compile(r'(?<!def )\brecord_event\(\s*[^,()]+,\s*([a-z_]+)\b')
 
