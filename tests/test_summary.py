@@ -153,3 +153,14 @@ def test_screening_returns_count_the_same_found(october, monkeypatch):
     _live(monkeypatch)
     assert from_summary == [(r["token"], r["found"], r["state"]) for r in services.return_status(scope, month, user)]
     assert any(found for _token, found, _state in from_summary)
+
+
+def test_a_bulk_write_recomputes_whole_town_months(october, monkeypatch):
+    """Past WHOLE_MONTH_FROM buckets in a town-month, the month is recomputed in one pass: same result."""
+    monkeypatch.setattr(summary, "WHOLE_MONTH_FROM", 0)
+    for name in ("d1", "d3", "d6"):
+        db.session.get(Dispute, october["d"][name].id).category = "OTHER"
+    db.session.commit()
+    assert_exact()
+    summary.refresh_disputes(db.session, [d.id for d in october["d"].values()])
+    assert_exact()

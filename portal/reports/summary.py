@@ -79,16 +79,30 @@ def _month_bounds(ym: int) -> tuple[date, date]:
     return month_range(ym // 100, ym % 100)
 
 
+#: More buckets than this in one town and month of one basis: recompute the whole town-month at once
+#: (one pass over its disputes) instead of bucket by bucket (a pass each).
+WHOLE_MONTH_FROM = 8
+
+
 def _refresh(connection, keys: Iterable[Key]) -> None:
-    """Recompute the buckets ``keys`` from the disputes (one DELETE and one INSERT … SELECT per key)."""
-    for basis, town_id, village_id, category, ym in sorted(keys, key=lambda k: (k[0], k[1], k[2] or 0, k[3], k[4])):
+    """Recompute the buckets ``keys`` from the disputes: one DELETE and one INSERT … SELECT per bucket,
+    or per town-month where a bulk write touched more than :data:`WHOLE_MONTH_FROM` of its buckets."""
+    months: dict[tuple[str, int, int], set[tuple[Optional[int], str]]] = {}
+    for basis, town_id, village_id, category, ym in keys:
+        months.setdefault((basis, town_id, ym), set()).add((village_id, category))
+    for (basis, town_id, ym), slices in sorted(months.items()):
         start, end = _month_bounds(ym)
-        connection.execute(delete(StatsMonth).where(
-            StatsMonth.basis == basis, StatsMonth.town_id == town_id, StatsMonth.village_id == village_id,
-            StatsMonth.category == category, StatsMonth.ym == ym))
-        where = and_(Dispute.town_id == town_id, Dispute.village_id == village_id, Dispute.category == category,
-                     _basis_date(basis).between(start, end))
-        connection.execute(insert(StatsMonth).from_select(_COLUMNS, _aggregate(basis, where)))
+        month = and_(Dispute.town_id == town_id, _basis_date(basis).between(start, end))
+        bucket = and_(StatsMonth.basis == basis, StatsMonth.town_id == town_id, StatsMonth.ym == ym)
+        if len(slices) > WHOLE_MONTH_FROM:
+            targets = [(month, bucket)]
+        else:
+            targets = [(and_(month, Dispute.village_id == village_id, Dispute.category == category),
+                        and_(bucket, StatsMonth.village_id == village_id, StatsMonth.category == category))
+                       for village_id, category in sorted(slices, key=lambda s: (s[0] or 0, s[1]))]
+        for where, rows in targets:
+            connection.execute(delete(StatsMonth).where(rows))
+            connection.execute(insert(StatsMonth).from_select(_COLUMNS, _aggregate(basis, where)))
 
 
 def _keys(values: dict) -> set[Key]:
