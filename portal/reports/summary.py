@@ -131,12 +131,25 @@ def _current_keys(connection, dispute_ids: set[int]) -> set[Key]:
 def refresh_disputes(session: Session, dispute_ids: Iterable[int]) -> None:
     """Bring the buckets of ``dispute_ids`` (as they are now in the database) up to date.
 
-    For code that inserts or updates disputes with Core statements instead of the ORM; the ORM path
+    For code that updates disputes with Core statements instead of the ORM; the ORM path
     is covered by :func:`_after_flush`. A dispute moved to another bucket by Core needs
     :func:`rebuild` (its old bucket is unknown here).
     """
     connection = session.connection()
     _refresh(connection, _current_keys(connection, set(dispute_ids)))
+
+
+def add_new_disputes(session: Session, dispute_ids: Iterable[int]) -> None:
+    """Count disputes just inserted with Core statements (and their transfers) into the summary: their
+    own aggregate rows are added next to the buckets' (readers sum all rows of a bucket; the next
+    refresh of a bucket folds them into one). One pass over the new rows per basis, whatever their
+    number; for disputes that were already counted use :func:`refresh_disputes`."""
+    connection = session.connection()
+    ids = sorted(set(dispute_ids))
+    for i in range(0, len(ids), 5000):
+        for basis in BASIS_DATES:
+            connection.execute(insert(StatsMonth).from_select(
+                _COLUMNS, _aggregate(basis, Dispute.id.in_(ids[i:i + 5000]))))
 
 
 def rebuild(session: Session, town_id: Optional[int] = None) -> None:
