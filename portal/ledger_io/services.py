@@ -310,6 +310,13 @@ def _register(batch: ImportBatch, user: User, chunk: list[dict]) -> list[int]:
             unit = units[unit_id]
             found = fields.get("found_date") or local_today()
             todo.append((row, unit, fields, parties, location_columns(unit)["town_id"], found.year))
+        towns = sorted({town_id for *_rest, town_id, _year in todo})
+        if towns:
+            # The monthly summary's lock, taken as its ORM flush listener takes it: one writer per town at
+            # a time, so the refresh after the INSERTs sees every committed dispute (PostgreSQL's
+            # SELECT … FOR UPDATE; SQLite's write lock already serialises writers and ignores it).
+            db.session.execute(select(OrgUnit.id).where(OrgUnit.id.in_(towns)).order_by(OrgUnit.id)
+                               .with_for_update())
         village_ids = {unit.ancestor(VILLAGE).id for _row, unit, *_rest in todo}
         committees: dict[int, MediationCommittee] = {}
         if village_ids:
