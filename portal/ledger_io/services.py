@@ -37,6 +37,7 @@ from portal.models.dispute import DICT_KINDS, Dispute
 from portal.models.ledger_io import DONE, IMPORTING, ImportBatch
 from portal.models.org import GRID, TOWN, VILLAGE, MediationCommittee, OrgUnit
 from portal.models.user import User
+from portal.reports import summary
 from portal.scoping import scoped_org_units, visible_org_ids
 from portal.timeutil import local_midnight_utc, local_today, now_utc
 
@@ -252,18 +253,6 @@ def _reserve(counts: dict[tuple[str, int, int], int]) -> dict[tuple[str, int, in
             for first in [reserve_numbers(series, owner, year, count)]}
 
 
-def _refresh_summary(dispute_ids: list[int]) -> None:
-    """Bring the reports' monthly summary up to date for disputes written with Core INSERTs (the ORM
-    flush listener that keeps it exact does not see them). Nothing to do without the summary."""
-    try:
-        from portal.reports.summary import refresh_disputes
-    except ModuleNotFoundError as error:  # pragma: no cover - the reports feature provides it
-        if error.name != "portal.reports.summary":
-            raise
-        return
-    refresh_disputes(db.session, dispute_ids)
-
-
 def import_chunk(batch: ImportBatch, user: User, size: Optional[int] = None) -> None:
     """Register the next ``size`` good rows of ``batch`` and advance its cursor. Flushes.
 
@@ -275,7 +264,8 @@ def import_chunk(batch: ImportBatch, user: User, size: Optional[int] = None) -> 
     ledger serials and case numbers are reserved as one block per town/committee and year
     (:func:`reserve_numbers`, in this transaction: gap-free, never reused, handed out in row order),
     and the disputes, parties, events and transfers are written with a few bulk INSERTs
-    (:func:`bulk_create_disputes`); the monthly summary, when installed, is refreshed for them.
+    (:func:`bulk_create_disputes`), then counted into the monthly summary in one pass
+    (:func:`portal.reports.summary.add_new_disputes`).
     """
     if batch.status == DONE:
         return
@@ -284,7 +274,7 @@ def import_chunk(batch: ImportBatch, user: User, size: Optional[int] = None) -> 
         chunk, total = _good_rows(batch, batch.cursor, batch.cursor + size)
         ids = _register(batch, user, chunk)
     if ids:
-        _refresh_summary(ids)
+        summary.add_new_disputes(db.session, ids)  # Core INSERTs: the ORM flush hook does not see them
     batch.cursor = min(batch.cursor + size, total)
     if batch.cursor >= total:
         batch.status = DONE
@@ -310,13 +300,6 @@ def _register(batch: ImportBatch, user: User, chunk: list[dict]) -> list[int]:
             unit = units[unit_id]
             found = fields.get("found_date") or local_today()
             todo.append((row, unit, fields, parties, location_columns(unit)["town_id"], found.year))
-        towns = sorted({town_id for *_rest, town_id, _year in todo})
-        if towns:
-            # The monthly summary's lock, taken as its ORM flush listener takes it: one writer per town at
-            # a time, so the refresh after the INSERTs sees every committed dispute (PostgreSQL's
-            # SELECT … FOR UPDATE; SQLite's write lock already serialises writers and ignores it).
-            db.session.execute(select(OrgUnit.id).where(OrgUnit.id.in_(towns)).order_by(OrgUnit.id)
-                               .with_for_update())
         village_ids = {unit.ancestor(VILLAGE).id for _row, unit, *_rest in todo}
         committees: dict[int, MediationCommittee] = {}
         if village_ids:
