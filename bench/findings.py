@@ -45,11 +45,9 @@ CAUSES = {
                           "columns, a live count over the ~33,000 open disputes (~60 ms)",
     "agreement PDF": "cause: WeasyPrint layout + subsetting Noto Serif CJK; the Latin floor is within 3×, "
                      "so the absolute 0.3 s needs a faster machine or a quiet one (load average was >8)",
-    "Excel import": "cause: the monthly summary, not the import: each chunk's portal.reports.summary.refresh_disputes "
-                    "recomputes every bucket the chunk touches with its own DELETE + INSERT … SELECT (~390 buckets "
-                    "per 1,000-row chunk, ~27 ms each: 53.6 of 56.5 s); with that refresh stubbed out the import "
-                    "(bulk Core INSERTs, ~270 statements for 5,000 rows) takes 3.3 s = 4.5× the floor, of which "
-                    "~1 s is SQLite writing the disputes (the FTS5 trigram trigger ~70% of it)",
+    "Excel import": "cause: bulk Core INSERTs (~270 statements for 5,000 rows) and one summary pass per chunk leave "
+                    "the import at ~4.5× the floor; ~1 s of it is SQLite writing the disputes (the FTS5 trigram "
+                    "trigger ~70% of that), so a loaded machine can push it past 5×",
     "throughput under load": "cause: the ledger costs ~6× the floor per request (see the ledger rows)",
 }
 
