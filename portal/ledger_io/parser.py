@@ -374,6 +374,12 @@ class Lookups:
     default_village_id: Optional[int] = None
     today: date = field(default_factory=date.today)
 
+    @functools.cached_property
+    def memo(self) -> dict:
+        """Matches already made against these lookups (village, grid and dictionary texts repeat on
+        every row of a ledger), so each distinct text is matched once per file."""
+        return {}
+
 
 def _problem(column: Optional[int], label: str, message, code: str) -> dict:
     from openpyxl.utils import get_column_letter
@@ -442,8 +448,13 @@ def _text(value: Any) -> Optional[str]:
         value = value.date()
     if isinstance(value, date):
         return value.isoformat()
-    text = normalize_text(_FORMULA_QUOTE.sub("", str(value)))
-    return text or None
+    return _clean_text(value if isinstance(value, str) else str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _clean_text(text: str) -> Optional[str]:
+    # Cached: a ledger repeats its village, grid, category, status … texts on every row.
+    return normalize_text(_FORMULA_QUOTE.sub("", text)) or None
 
 
 def _date(row: _Row, key: str, epoch: datetime) -> Optional[str]:
@@ -615,11 +626,19 @@ def match_dictionary(text: str, entries: dict[str, str], suffix: str = "") -> Op
     return prefixed[0] if len(prefixed) == 1 else None
 
 
+def _match(lookups: Lookups, kind: str, text: str, suffix: str = "") -> Optional[str]:
+    """:func:`match_dictionary` against the dictionary ``kind`` of ``lookups``, once per distinct text."""
+    key = ("dictionary", kind, text, suffix)
+    if key not in lookups.memo:
+        lookups.memo[key] = match_dictionary(text, lookups.dictionaries.get(kind, {}), suffix)
+    return lookups.memo[key]
+
+
 def _dict_value(row: _Row, key: str, kind: str, lookups: Lookups, suffix: str = "") -> Optional[str]:
     text = _text(row.get(key))
     if text is None:
         return None
-    code = match_dictionary(text, lookups.dictionaries.get(kind, {}), suffix)
+    code = _match(lookups, kind, text, suffix)
     if code is None:
         choices = "、".join(lookups.dictionaries.get(kind, {}).values())
         row.error(key, _l("“%(value)s” is not in the list. Use one of: %(choices)s.", value=text, choices=choices),
@@ -676,8 +695,11 @@ def _location(row: _Row, lookups: Lookups) -> tuple[Optional[int], Optional[int]
             return None, None
     else:
         key = village_key(name)
-        matches = [vid for vid, vname in lookups.villages.items() if norm_label(vname) == norm_label(name)]
-        matches = matches or [vid for vid, vname in lookups.villages.items() if village_key(vname) == key]
+        matches = lookups.memo.get(("village", name))
+        if matches is None:
+            matches = [vid for vid, vname in lookups.villages.items() if norm_label(vname) == norm_label(name)]
+            matches = matches or [vid for vid, vname in lookups.villages.items() if village_key(vname) == key]
+            lookups.memo[("village", name)] = matches
         if len(matches) != 1:
             if key in {village_key(other) for other in lookups.other_villages}:
                 row.error("village", _l("“%(name)s” is not in your area: you can only import rows of your own "
@@ -691,8 +713,11 @@ def _location(row: _Row, lookups: Lookups) -> tuple[Optional[int], Optional[int]
     if grid_name is None:
         return village_id, None
     village_name = lookups.villages[village_id]
-    wanted = grid_key(grid_name, village_name)
-    grids = [gid for gid, gname in lookups.grids.get(village_id, []) if grid_key(gname, village_name) == wanted]
+    grids = lookups.memo.get(("grid", village_id, grid_name))
+    if grids is None:
+        wanted = grid_key(grid_name, village_name)
+        grids = [gid for gid, gname in lookups.grids.get(village_id, []) if grid_key(gname, village_name) == wanted]
+        lookups.memo[("grid", village_id, grid_name)] = grids
     if len(grids) != 1:
         known = "、".join(gname for _, gname in lookups.grids.get(village_id, [])) or "—"
         row.error("grid", _l("%(village)s has no grid “%(name)s” (grids: %(known)s).", village=village_name,
@@ -803,7 +828,7 @@ def parse_row(number: int, values: list[Any], header: Header, lookups: Lookups, 
     fields["amount_involved"] = _amount(row, "amount_involved")
     measures, unmatched = [], []
     for part in _split(_text(row.get("measures"))):
-        code = match_dictionary(part, lookups.dictionaries.get("measure", {}))
+        code = _match(lookups, "measure", part)
         (measures.append(code) if code and code not in measures else unmatched.append(part) if not code else None)
     fields["measures"] = measures
     fields["measures_note"] = "、".join(unmatched) or None
