@@ -45,9 +45,11 @@ CAUSES = {
                           "columns, a live count over the ~33,000 open disputes (~60 ms)",
     "agreement PDF": "cause: WeasyPrint layout + subsetting Noto Serif CJK; the Latin floor is within 3×, "
                      "so the absolute 0.3 s needs a faster machine or a quiet one (load average was >8)",
-    "Excel import": "cause: bulk Core INSERTs (~270 statements for 5,000 rows) and one summary pass per chunk leave "
-                    "the import at ~4.5× the floor; ~1 s of it is SQLite writing the disputes (the FTS5 trigram "
-                    "trigger ~70% of that), so a loaded machine can push it past 5×",
+    "Excel import": "cause (typically 4–4.5×, over 5× only on a loaded machine): ~130 statements for 5,000 rows "
+                    "(bulk Core INSERTs, 2 chunks); per run ~1.0 s CPU is SQLite inserting the disputes, parties "
+                    "and events with their indexes, ~0.45 s SQLAlchemy's per-row parameter processing, ~0.2 s the "
+                    "summary pass, and the dry run's per-row parsing ~0.5 s (a third of it ID and phone checks) on "
+                    "top of reading the file (= the floor)",
     "throughput under load": "cause: the ledger costs ~6× the floor per request (see the ledger rows)",
 }
 
