@@ -24,7 +24,7 @@ from functools import cache
 from typing import Any, Mapping, Optional
 
 from sqlalchemy import String, and_, bindparam, case, cast, func, not_, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 from werkzeug.datastructures import MultiDict
 
@@ -313,7 +313,7 @@ def ledger_query(user: User, args: Mapping[str, Any] | LedgerArgs) -> Select:
     """``select(Dispute)`` limited to ``user``'s scope (portal.scoping), filtered and sorted by
     ``args`` (request args, a dict, or a :class:`LedgerArgs`; see the module docstring).
 
-    No eager loading and no pagination: add :func:`with_ledger_loading` and paginate as needed.
+    No eager loading and no pagination (the ledger page reads plain rows, :func:`ledger_page`).
     Dates are calendar dates (the Asia/Shanghai day, portal.timeutil.local_today for "today").
     """
     a = args if isinstance(args, LedgerArgs) else parse_ledger_args(args)
@@ -374,11 +374,6 @@ def _filters(user: User, a: LedgerArgs) -> list:
         if condition is not None:
             where.append(condition)
     return where
-
-
-def with_ledger_loading(stmt: Select) -> Select:
-    """Eager-load what a ledger row shows (parties, village, grid): a fixed number of queries per page."""
-    return stmt.options(selectinload(Dispute.parties), selectinload(Dispute.village), selectinload(Dispute.grid))
 
 
 @cache
