@@ -301,14 +301,10 @@ def _register(batch: ImportBatch, user: User, chunk: list[dict]) -> list[int]:
             unit = units[unit_id]
             found = fields.get("found_date") or local_today()
             todo.append((row, unit, fields, parties, location_columns(unit)["town_id"], found.year))
-        towns = sorted({town_id for *_rest, town_id, _year in todo})
-        if towns:
-            # Lock the towns as the summary's ORM flush listener does (SELECT … FOR UPDATE; PostgreSQL,
-            # SQLite's write lock already serialises writers). Without it a concurrent edit in the town
-            # could DELETE a bucket before this chunk commits and recompute it after: the chunk's
-            # disputes would then count twice (its added summary rows plus the recomputed bucket).
-            db.session.execute(select(OrgUnit.id).where(OrgUnit.id.in_(towns)).order_by(OrgUnit.id)
-                               .with_for_update())
+        # Without the towns' lock a concurrent edit in the town could DELETE a bucket before this chunk
+        # commits and recompute it after: the chunk's disputes would count twice (its added summary rows
+        # plus the recomputed bucket).
+        summary.lock_towns(db.session, {town_id for *_rest, town_id, _year in todo})
         village_ids = {unit.ancestor(VILLAGE).id for _row, unit, *_rest in todo}
         committees: dict[int, MediationCommittee] = {}
         if village_ids:

@@ -63,7 +63,7 @@ from portal.extensions import db
 from portal.models.dispute import (CATEGORY, DRAFT, MAJOR_FLAGGED, OPEN_STATUSES, RISK_LEVEL, VOIDED, Campaign,
                                    Dispute, ScreeningReturn, Transfer)
 from portal.models.org import COUNTY, TOWN, VILLAGE, OrgUnit
-from portal.models.reports import ACCEPTED_BASIS, BASIS_FIGURES, FOUND_BASIS, StatsMonth
+from portal.models.reports import ACCEPTED_BASIS, BASIS_FIGURES, FOUND_BASIS, PREVENTION_CODES, StatsMonth
 from portal.models.user import User
 from portal.reports import summary
 from portal.scoping import dispute_scope, visible_org_ids
@@ -315,7 +315,7 @@ def row_condition(token: str) -> ColumnElement[bool]:
 # --------------------------------------------------------------------------------------------------
 
 SUCCESS_RESULTS = ("AGREED_WRITTEN", "AGREED_ORAL")
-PREVENTION_FLAGS = ("PREVENT_CRIME", "PREVENT_GROUP_PETITION", "PREVENT_GROUP_FIGHT", "PREVENT_SUICIDE")
+PREVENTION_FLAGS = PREVENTION_CODES
 INITIATIVE_SOURCES = ("INITIATIVE", "GRID_REPORT")
 UPPER_LEVELS = ("COUNTY", "DEPARTMENT")
 SUCCESS_PERFORMED = ("PERFORMED", "PERFORMED_IMMEDIATE")

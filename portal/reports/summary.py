@@ -183,9 +183,16 @@ def _before_flush(session: Session, _context, _instances) -> None:
              if isinstance(obj, Dispute) and obj.town_id is not None}
     towns |= {t.dispute.town_id for t in chain(session.new, session.dirty, session.deleted)
               if isinstance(t, Transfer) and t.dispute is not None}
+    lock_towns(session, towns)
+
+
+def lock_towns(session: Session, town_ids: Iterable[int]) -> None:
+    """``SELECT … FOR UPDATE`` the towns' rows, in id order: one writer of a town's summary at a time
+    (PostgreSQL; SQLite's write lock already serialises writers and ignores it). Bulk writers that add
+    rows with :func:`add_new_disputes` take it before their INSERTs, as :func:`_before_flush` does."""
+    towns = sorted(set(town_ids))
     if towns:
-        session.execute(select(OrgUnit.id).where(OrgUnit.id.in_(sorted(towns))).order_by(OrgUnit.id)
-                        .with_for_update())
+        session.execute(select(OrgUnit.id).where(OrgUnit.id.in_(towns)).order_by(OrgUnit.id).with_for_update())
 
 
 @event.listens_for(Session, "after_flush")
